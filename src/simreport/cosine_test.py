@@ -1,0 +1,170 @@
+"""The cosine-similarity test: validated embeddings in, one :class:`Result` out.
+
+The flow, one step per module: :mod:`inputs` (load, validate) -> :mod:`engine`
+(all-pairs statistics) -> :mod:`views` (heatmap block) -> :mod:`findings` (judge)
+-> :mod:`results` (the object documents are rendered from). The document's wording
+(purpose, mechanism, strengths, limitations) lives in ``templates/sections/``.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from simreport import __version__
+from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, compute, normalise_rows
+from simreport.findings import evaluate, merge_thresholds, overall_status
+from simreport.inputs import Embeddings
+from simreport.results import Result, Stopwatch, created_timestamp
+from simreport.views import HeatmapView, build_view
+
+NAMED_SCALES_DEFAULT = "RdBu_r"
+LABEL_LIMIT = 200  # characters of a label kept in the results
+
+
+@dataclass
+class TestOptions:
+    """Everything a user can set for one run."""
+
+    __test__ = False  # not a pytest test class
+
+    title: str = "Cosine similarity test"
+    near_duplicate_threshold: float = 0.95
+    opposed_threshold: float = -0.5
+    ladder: tuple[float, ...] = (0.80, 0.90, 0.95, 0.98, 0.99)
+    top_k: int = 50
+    lowest_k: int = 10
+    display_cap: int = 300
+    heatmap_order: str = "cluster"
+    seed: int = 0
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    color_scale: str = NAMED_SCALES_DEFAULT
+    color_range: tuple[float, float] | None = (-1.0, 1.0)
+    tile_size: int = 2048
+    runner: str = "threads"
+    workers: int = 2
+
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            near_duplicate_threshold=self.near_duplicate_threshold, ladder=tuple(self.ladder),
+            opposed_threshold=self.opposed_threshold, top_k=self.top_k, lowest_k=self.lowest_k,
+            tile_size=self.tile_size, runner=self.runner, workers=self.workers)
+
+    def check(self) -> None:
+        """Raise ValueError naming the option that is out of range."""
+        if not -1.0 <= self.near_duplicate_threshold <= 1.0:
+            raise ValueError(f"near-duplicate threshold {self.near_duplicate_threshold} must lie in [-1, 1]")
+        if not -1.0 <= self.opposed_threshold <= 1.0:
+            raise ValueError(f"opposed threshold {self.opposed_threshold} must lie in [-1, 1]")
+        if self.display_cap < 2:
+            raise ValueError(f"display cap {self.display_cap} must be at least 2")
+        if self.heatmap_order not in ("cluster", "input"):
+            raise ValueError(f"heatmap order {self.heatmap_order!r} must be cluster or input")
+        if self.tile_size < 1 or self.workers < 1:
+            raise ValueError("tile size and workers must be positive")
+        if self.color_range is not None and not self.color_range[0] < self.color_range[1]:
+            raise ValueError(f"colour range {self.color_range} must be increasing")
+        merge_thresholds(self.thresholds)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "\u2026"
+
+
+def _pairs(pairs: list[tuple[int, int, float]], labels: list[str]) -> list[dict]:
+    return [{"i": i, "j": j, "label_i": _short(labels[i]), "label_j": _short(labels[j]),
+             "similarity": round(s, 6)} for i, j, s in pairs]
+
+
+def _heatmap(view: HeatmapView, labels: list[str], cap: int) -> dict:
+    return {
+        "indices": view.indices,
+        "labels": [_short(labels[k]) for k in view.indices],
+        "values": np.round(view.values.astype(np.float64), 4).tolist(),
+        "selection": view.selection,
+        "order": view.order,
+        "display_cap": cap,
+        "near_duplicate_items": view.near_duplicate_items,
+        "sampled_items": view.sampled_items,
+        "description": view.description,
+    }
+
+
+def _stats_block(s: SimilarityStats) -> dict:
+    return {
+        "pairs": s.pairs, "mean": s.mean, "std": s.std, "min": s.min, "max": s.max,
+        "quantiles": s.quantiles,
+        "histogram": {"edges": [round(float(e), 3) for e in HIST_EDGES], "counts": s.hist_counts.tolist()},
+        "threshold_counts": s.threshold_counts,
+        "tile_pass": {"mean": s.tile_mean, "tiles": s.tiles},
+    }
+
+
+def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
+                           progress=None) -> Result:
+    """Run the test on validated embeddings and return the results."""
+    options = options or TestOptions()
+    options.check()
+    thresholds = merge_thresholds(options.thresholds)
+    clock = Stopwatch()
+    unit = normalise_rows(data.matrix)
+    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit)
+    view = build_view(unit, stats.top_pairs, stats.near_duplicate_threshold, options.display_cap,
+                      options.heatmap_order, options.seed)
+    near_duplicates = {
+        "threshold": options.near_duplicate_threshold,
+        "pairs": stats.near_duplicate_pairs,
+        "items": stats.near_duplicate_items,
+        "top": _pairs([p for p in stats.top_pairs if p[2] >= np.float32(options.near_duplicate_threshold)],
+                      data.labels),
+    }
+    nearest = {
+        "threshold": options.near_duplicate_threshold,
+        "quantiles": stats.nn_quantiles,
+        "mean": float(stats.nn_similarity.astype(np.float64).mean()),
+        "items_above_threshold": stats.nn_above_threshold,
+        "histogram": {"edges": [round(float(e), 3) for e in HIST_EDGES], "counts": stats.nn_hist_counts.tolist()},
+    }
+    opposed = {"threshold": options.opposed_threshold, "pairs": stats.opposed_pairs,
+               "items": stats.opposed_items, "lowest": _pairs(stats.lowest_pairs, data.labels)}
+    identical = {"rows": stats.identical_rows, "groups": stats.identical_groups}
+    judged = evaluate({"n": stats.n, "pairs": stats.pairs, "mean": stats.mean, "std": stats.std,
+                       "near_duplicates": near_duplicates, "nearest_neighbour": nearest,
+                       "opposed": opposed, "identical_rows": identical}, thresholds)
+    counts = {status: sum(f.status == status for f in judged) for status in ("pass", "warn", "fail")}
+    parameters = asdict(options)
+    parameters["ladder"] = list(options.ladder)
+    parameters["color_range"] = list(options.color_range) if options.color_range else "auto"
+    parameters["thresholds"] = thresholds
+    return Result(
+        tool={"name": "simreport", "version": __version__},
+        environment={"python": platform.python_version(), "numpy": np.__version__,
+                     "platform": platform.platform(terse=True)},
+        input={"path": data.source, "sha256": data.file_sha256, "array_sha256": data.array_sha256,
+               "n": data.n, "dim": data.dim, "dtype": data.source_dtype, "labels": data.label_source},
+        parameters=parameters,
+        stats=_stats_block(stats),
+        near_duplicates=near_duplicates,
+        most_similar=_pairs(stats.top_pairs[:10], data.labels),
+        opposed=opposed,
+        nearest_neighbour=nearest,
+        identical_rows=identical,
+        findings_data=[f.to_dict() for f in judged],
+        summary={"status": overall_status(judged), "counts": counts},
+        heatmap=_heatmap(view, data.labels, options.display_cap),
+        created=created_timestamp(),
+        duration_seconds=clock.seconds(),
+        overview=_overview(stats) if data.n > options.display_cap else None,
+    )
+
+
+def _overview(s: SimilarityStats) -> dict:
+    """The coarse grid kept during the pass: max and mean per block, input order."""
+    grid = s.grid_max.shape[0]
+
+    def plain(a: np.ndarray) -> list:
+        return [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in a]
+
+    return {"grid": grid, "rows_per_block": s.n / grid, "max": plain(s.grid_max), "mean": plain(s.grid_mean)}

@@ -1,0 +1,501 @@
+"""The all-pairs engine: exact cosine-similarity statistics without the n x n matrix.
+
+Flow: rows are normalised once (float32); the upper triangle is cut into tiles; each
+tile is one matrix product folded into a :class:`Partial` by the fused kernel in
+:mod:`simreport.kernels`; partials merge exactly; a runner decides where tiles run
+(a loop, local threads, or Dask). Mean and standard deviation come exactly from the
+sum of the unit vectors and the d x d Gram matrix, and are cross-checked by the sums
+the tile pass keeps. Nothing here knows about reports or templates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simreport.kernels import HIST_BINS, reduce_tile
+
+HIST_EDGES = np.linspace(-1.0, 1.0, HIST_BINS + 1)
+QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95, "p99": 0.99}
+DEFAULT_LADDER = (0.80, 0.90, 0.95, 0.98, 0.99)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the all-pairs pass measures and how it is cut into work."""
+
+    near_duplicate_threshold: float = 0.95
+    ladder: tuple[float, ...] = DEFAULT_LADDER
+    opposed_threshold: float = -0.5
+    top_k: int = 50
+    lowest_k: int = 10
+    grid_size: int = 128
+    tile_size: int = 2048
+    runner: str = "threads"  # "loop", "threads" or "dask"
+    workers: int = 2
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        """The ladder with the near-duplicate threshold added, ascending, float32-exact."""
+        values = {float(np.float32(t)) for t in (*self.ladder, self.near_duplicate_threshold)}
+        return tuple(sorted(values))
+
+
+@dataclass
+class Partial:
+    """Running statistics of some set of tiles. ``merge`` is associative and exact."""
+
+    hist: np.ndarray
+    moments: np.ndarray
+    extremes: np.ndarray
+    row_best: np.ndarray
+    row_best_idx: np.ndarray
+    ladder: np.ndarray
+    ladder_pairs: np.ndarray
+    touched: np.ndarray
+    opposed_threshold: np.float32
+    opposed_state: np.ndarray
+    opposed_touched: np.ndarray
+    top_s: np.ndarray
+    top_i: np.ndarray
+    top_j: np.ndarray
+    top_count: np.ndarray
+    low_s: np.ndarray
+    low_i: np.ndarray
+    low_j: np.ndarray
+    low_count: np.ndarray
+    block_of: np.ndarray = field(repr=False)
+    grid_max: np.ndarray = field(repr=False)
+    grid_sum: np.ndarray = field(repr=False)
+    tiles: int = 0
+
+    @classmethod
+    def empty(cls, n: int, settings: EngineSettings) -> Partial:
+        grid = grid_size_for(n, settings.grid_size)
+        ladder = np.array(settings.thresholds, dtype=np.float32)
+        return cls(
+            hist=np.zeros(HIST_BINS, dtype=np.int64),
+            moments=np.zeros(2, dtype=np.float64),
+            extremes=np.array([np.inf, -np.inf], dtype=np.float32),
+            row_best=np.full(n, -np.inf, dtype=np.float32),
+            row_best_idx=np.full(n, n, dtype=np.int64),
+            ladder=ladder,
+            ladder_pairs=np.zeros(len(ladder), dtype=np.int64),
+            touched=np.zeros((len(ladder), n), dtype=np.bool_),
+            opposed_threshold=np.float32(settings.opposed_threshold),
+            opposed_state=np.zeros(1, dtype=np.int64),
+            opposed_touched=np.zeros(n, dtype=np.bool_),
+            top_s=np.zeros(settings.top_k, dtype=np.float32),
+            top_i=np.zeros(settings.top_k, dtype=np.int64),
+            top_j=np.zeros(settings.top_k, dtype=np.int64),
+            top_count=np.zeros(1, dtype=np.int64),
+            low_s=np.zeros(settings.lowest_k, dtype=np.float32),
+            low_i=np.zeros(settings.lowest_k, dtype=np.int64),
+            low_j=np.zeros(settings.lowest_k, dtype=np.int64),
+            low_count=np.zeros(1, dtype=np.int64),
+            block_of=(np.arange(n, dtype=np.int64) * grid) // max(n, 1),
+            grid_max=np.full((grid, grid), -np.inf, dtype=np.float32),
+            grid_sum=np.zeros((grid, grid), dtype=np.float64),
+        )
+
+    def add_tile(self, tile: np.ndarray, row0: int, col0: int) -> None:
+        """Fold one tile of similarities (rows from row0, columns from col0)."""
+        reduce_tile(
+            tile, row0, col0,
+            self.hist, self.moments, self.extremes,
+            self.row_best, self.row_best_idx,
+            self.ladder, self.ladder_pairs, self.touched,
+            self.opposed_threshold, self.opposed_state, self.opposed_touched,
+            self.top_s, self.top_i, self.top_j, self.top_count,
+            self.low_s, self.low_i, self.low_j, self.low_count,
+            self.block_of, self.grid_max, self.grid_sum,
+        )
+        self.tiles += 1
+
+    def pairs_list(self, which: str) -> list[tuple[int, int, float]]:
+        """The kept (i, j, similarity) list: ``"top"`` or ``"low"``, in order."""
+        if which == "top":
+            s, i, j, c = self.top_s, self.top_i, self.top_j, int(self.top_count[0])
+        else:
+            s, i, j, c = self.low_s, self.low_i, self.low_j, int(self.low_count[0])
+        return [(int(i[k]), int(j[k]), float(s[k])) for k in range(c)]
+
+
+def _merged_pairs(a: list, b: list, k: int, descending: bool) -> list:
+    sign = -1.0 if descending else 1.0
+    return sorted(a + b, key=lambda p: (sign * p[2], p[0], p[1]))[:k]
+
+
+def _set_pairs(p: Partial, which: str, pairs: list) -> None:
+    prefix = "top" if which == "top" else "low"
+    s, i, j = getattr(p, f"{prefix}_s"), getattr(p, f"{prefix}_i"), getattr(p, f"{prefix}_j")
+    for k, (pi, pj, ps) in enumerate(pairs):
+        i[k], j[k], s[k] = pi, pj, ps
+    getattr(p, f"{prefix}_count")[0] = len(pairs)
+
+
+def merge(a: Partial, b: Partial) -> Partial:
+    """Combine two partials into a new one (exact; ties broken by the smaller index)."""
+    out = Partial(
+        hist=a.hist + b.hist,
+        moments=a.moments + b.moments,
+        extremes=np.array(
+            [min(a.extremes[0], b.extremes[0]), max(a.extremes[1], b.extremes[1])], dtype=np.float32
+        ),
+        row_best=a.row_best.copy(),
+        row_best_idx=a.row_best_idx.copy(),
+        ladder=a.ladder,
+        ladder_pairs=a.ladder_pairs + b.ladder_pairs,
+        touched=a.touched | b.touched,
+        opposed_threshold=a.opposed_threshold,
+        opposed_state=a.opposed_state + b.opposed_state,
+        opposed_touched=a.opposed_touched | b.opposed_touched,
+        top_s=a.top_s.copy(), top_i=a.top_i.copy(), top_j=a.top_j.copy(), top_count=a.top_count.copy(),
+        low_s=a.low_s.copy(), low_i=a.low_i.copy(), low_j=a.low_j.copy(), low_count=a.low_count.copy(),
+        block_of=a.block_of,
+        grid_max=np.maximum(a.grid_max, b.grid_max),
+        grid_sum=a.grid_sum + b.grid_sum,
+        tiles=a.tiles + b.tiles,
+    )
+    better = (b.row_best > a.row_best) | ((b.row_best == a.row_best) & (b.row_best_idx < a.row_best_idx))
+    out.row_best[better] = b.row_best[better]
+    out.row_best_idx[better] = b.row_best_idx[better]
+    _set_pairs(out, "top", _merged_pairs(a.pairs_list("top"), b.pairs_list("top"), len(a.top_s), True))
+    _set_pairs(out, "low", _merged_pairs(a.pairs_list("low"), b.pairs_list("low"), len(a.low_s), False))
+    return out
+
+
+def grid_size_for(n: int, wanted: int) -> int:
+    """Side of the coarse overview grid: at most ``wanted`` and at most n."""
+    return max(1, min(n, wanted))
+
+
+# ----------------------------------------------------------------------------- tiles
+
+
+def normalise_rows(embeddings: np.ndarray) -> np.ndarray:
+    """Unit-length float32 rows (norms taken in float64). Rows must be non-zero."""
+    x = np.asarray(embeddings, dtype=np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))
+    return (x / norms[:, None]).astype(np.float32, copy=False)
+
+
+def band_tasks(n: int, tile_size: int) -> list[tuple[int, ...]]:
+    """Work units: each holds one or two row bands, a long one paired with a short one.
+
+    Band k covers the tiles (k, k), (k, k+1), ... of the upper triangle, so early bands
+    are long and late ones short; pairing band k with band (last - k) evens the work.
+    """
+    bands = math.ceil(n / tile_size)
+    tasks = []
+    lo, hi = 0, bands - 1
+    while lo < hi:
+        tasks.append((lo, hi))
+        lo, hi = lo + 1, hi - 1
+    if lo == hi:
+        tasks.append((lo,))
+    return tasks
+
+
+def task_tiles(task: tuple[int, ...], n: int, tile_size: int) -> int:
+    """How many tiles a task covers."""
+    bands = math.ceil(n / tile_size)
+    return sum(bands - k for k in task)
+
+
+def run_band(unit: np.ndarray, band: int, tile_size: int, partial: Partial,
+             on_tile: Callable[[], None] | None = None) -> None:
+    """All tiles of one row band: one float32 product each, then the fused reduction."""
+    n = unit.shape[0]
+    r0 = band * tile_size
+    rows = unit[r0:r0 + tile_size]
+    for c0 in range(r0, n, tile_size):
+        cols = unit[c0:c0 + tile_size]
+        tile = rows @ cols.T
+        partial.add_tile(tile, r0, c0)
+        if on_tile is not None:
+            on_tile()
+
+
+def run_task(unit: np.ndarray, task: tuple[int, ...], settings: EngineSettings,
+             partial: Partial | None = None, on_tile: Callable[[], None] | None = None) -> Partial:
+    """Run one work unit into ``partial`` (a new one when None) and return it."""
+    if partial is None:
+        partial = Partial.empty(unit.shape[0], settings)
+    for band in task:
+        run_band(unit, band, settings.tile_size, partial, on_tile)
+    return partial
+
+
+def merge_all(partials: Iterable[Partial]) -> Partial:
+    """Merge partials pairwise as a balanced tree."""
+    items = list(partials)
+    while len(items) > 1:
+        items = [merge(items[k], items[k + 1]) if k + 1 < len(items) else items[k]
+                 for k in range(0, len(items), 2)]
+    return items[0]
+
+
+# ----------------------------------------------------------------------------- runners
+
+ProgressCallback = Callable[[int], None]
+
+
+def run_loop(unit: np.ndarray, settings: EngineSettings,
+             progress: ProgressCallback | None = None) -> Partial:
+    """Every tile in this thread, one after another."""
+    partial = Partial.empty(unit.shape[0], settings)
+    tick = (lambda: progress(1)) if progress else None
+    for task in band_tasks(unit.shape[0], settings.tile_size):
+        run_task(unit, task, settings, partial, tick)
+    return partial
+
+
+def run_threads(unit: np.ndarray, settings: EngineSettings,
+                progress: ProgressCallback | None = None) -> Partial:
+    """Tiles on ``settings.workers`` threads, each with single-threaded BLAS.
+
+    While one thread is in its matrix product, another runs its reduction, so both
+    cores stay busy. Each thread owns a partial; they are merged at the end.
+    """
+    from threadpoolctl import threadpool_limits
+
+    tasks = band_tasks(unit.shape[0], settings.tile_size)
+    workers = max(1, min(settings.workers, len(tasks)))
+    lock = threading.Lock()
+    queue: Iterator[tuple[int, ...]] = iter(tasks)
+    tick = (lambda: progress(1)) if progress else None
+    stop = threading.Event()
+
+    def worker() -> Partial:
+        partial = Partial.empty(unit.shape[0], settings)
+        while not stop.is_set():
+            with lock:
+                task = next(queue, None)
+            if task is None:
+                break
+            run_task(unit, task, settings, partial, tick)
+        return partial
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
+            futures = [pool.submit(worker) for _ in range(workers)]
+            try:
+                partials = [f.result() for f in futures]
+            except BaseException:
+                stop.set()
+                raise
+    return merge_all(partials)
+
+
+RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_threads}
+
+
+def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
+                  progress: ProgressCallback | None = None) -> Partial:
+    """Run the tile pass with the runner named in ``settings``."""
+    if settings.runner == "dask":
+        from simreport.dask_runner import run_dask
+
+        return run_dask(unit, settings, progress)
+    try:
+        runner = RUNNERS[settings.runner]
+    except KeyError:
+        raise ValueError(f"unknown runner {settings.runner!r}; use one of loop, threads, dask") from None
+    return runner(unit, settings, progress)
+
+
+def total_tiles(n: int, settings: EngineSettings) -> int:
+    """How many tiles the whole upper triangle has at this tile size."""
+    bands = math.ceil(n / settings.tile_size)
+    return bands * (bands + 1) // 2
+
+
+# ----------------------------------------------------------------------------- exact moments
+
+
+def exact_moments(unit: np.ndarray, chunk: int = 8192) -> tuple[float, float]:
+    """Mean and population standard deviation of u_i . u_j over all pairs i < j.
+
+    Sum of all products = |sum u|^2; sum of squared products = |U^T U|_F^2 (or
+    |U U^T|_F^2 when d > n); the diagonal terms are subtracted. float64 throughout,
+    accumulated over row chunks (never one big float64 X @ X.T).
+    """
+    n, d = unit.shape
+    pairs = n * (n - 1) / 2
+    norms_sq = np.einsum("ij,ij->i", unit, unit, dtype=np.float64)
+    total = np.zeros(d, dtype=np.float64)
+    if d <= n:
+        gram = np.zeros((d, d), dtype=np.float64)
+        for r0 in range(0, n, chunk):
+            block = unit[r0:r0 + chunk].astype(np.float64)
+            total += block.sum(axis=0)
+            gram += block.T @ block.copy()
+        sum_sq_all = float(np.sum(gram * gram))
+    else:
+        u64 = unit.astype(np.float64)
+        total = u64.sum(axis=0)
+        gram = u64 @ u64.T.copy()
+        sum_sq_all = float(np.sum(gram * gram))
+    sum_pairs = (float(total @ total) - float(norms_sq.sum())) / 2.0
+    sum_sq_pairs = (sum_sq_all - float(np.sum(norms_sq * norms_sq))) / 2.0
+    mean = sum_pairs / pairs
+    var = max(sum_sq_pairs / pairs - mean * mean, 0.0)
+    return mean, math.sqrt(var)
+
+
+# ----------------------------------------------------------------------------- final statistics
+
+
+@dataclass
+class SimilarityStats:
+    """Everything the all-pairs pass measured, as plain values and small arrays."""
+
+    n: int
+    dim: int
+    pairs: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    quantiles: dict[str, float]
+    hist_counts: np.ndarray
+    threshold_counts: list[dict]
+    near_duplicate_threshold: float
+    near_duplicate_pairs: int
+    near_duplicate_items: int
+    top_pairs: list[tuple[int, int, float]]
+    opposed_threshold: float
+    opposed_pairs: int
+    opposed_items: int
+    lowest_pairs: list[tuple[int, int, float]]
+    nn_similarity: np.ndarray
+    nn_index: np.ndarray
+    nn_quantiles: dict[str, float]
+    nn_above_threshold: int
+    nn_hist_counts: np.ndarray
+    identical_rows: int
+    identical_groups: int
+    grid_max: np.ndarray
+    grid_mean: np.ndarray
+    tile_mean: float
+    tile_std: float
+    tiles: int
+    settings: EngineSettings
+
+
+def histogram_quantiles(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float) -> dict[str, float]:
+    """Quantiles read from a fine histogram, linear within a bin, clipped to [lo, hi]."""
+    cum = np.cumsum(counts)
+    total = cum[-1]
+    out = {}
+    for name, q in QUANTILES.items():
+        target = q * total
+        k = int(np.searchsorted(cum, target, side="left"))
+        k = min(k, len(counts) - 1)
+        before = cum[k - 1] if k > 0 else 0
+        inside = counts[k]
+        frac = (target - before) / inside if inside else 0.0
+        value = edges[k] + frac * (edges[k + 1] - edges[k])
+        out[name] = float(min(max(value, lo), hi))
+    return out
+
+
+def identical_row_counts(embeddings: np.ndarray) -> tuple[int, int]:
+    """(rows that repeat an earlier row exactly, groups of identical rows)."""
+    x = np.ascontiguousarray(embeddings)
+    rows = x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
+    _, counts = np.unique(rows, return_counts=True)
+    repeated = counts[counts > 1]
+    return int((repeated - 1).sum()), int(repeated.size)
+
+
+def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
+             settings: EngineSettings) -> SimilarityStats:
+    """Turn the merged partial into final statistics."""
+    n, d = unit.shape
+    pairs = n * (n - 1) // 2
+    mean, std = exact_moments(unit)
+    lo, hi = float(partial.extremes[0]), float(partial.extremes[1])
+    tile_mean = float(partial.moments[0]) / pairs
+    tile_std = math.sqrt(max(float(partial.moments[1]) / pairs - tile_mean**2, 0.0))
+    ladder = [float(t) for t in partial.ladder]
+    threshold_counts = [
+        {"threshold": round(t, 6), "pairs": int(partial.ladder_pairs[k]), "items": int(partial.touched[k].sum())}
+        for k, t in enumerate(ladder)
+    ]
+    nd = float(np.float32(settings.near_duplicate_threshold))
+    nd_index = ladder.index(nd)
+    nn = partial.row_best
+    nn_counts, _ = np.histogram(np.clip(nn, -1.0, 1.0), bins=HIST_EDGES)
+    nn_q = {name: float(np.quantile(nn, q)) for name, q in QUANTILES.items()}
+    identical, groups = identical_row_counts(embeddings)
+    grid = partial.grid_max.shape[0]
+    grid_pairs = _grid_pair_counts(partial.block_of, grid)
+    upper_max = partial.grid_max
+    upper_sum = partial.grid_sum
+    full_max = np.maximum(upper_max, upper_max.T)
+    full_sum = upper_sum + np.triu(upper_sum, 1).T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full_mean = np.where(grid_pairs > 0, full_sum / np.maximum(grid_pairs, 1), np.nan)
+    full_max = np.where(grid_pairs > 0, full_max, np.nan).astype(np.float32)
+    return SimilarityStats(
+        n=n, dim=d, pairs=pairs, mean=mean, std=std, min=lo, max=hi,
+        quantiles=histogram_quantiles(partial.hist, HIST_EDGES, lo, hi),
+        hist_counts=partial.hist.copy(),
+        threshold_counts=threshold_counts,
+        near_duplicate_threshold=settings.near_duplicate_threshold,
+        near_duplicate_pairs=int(partial.ladder_pairs[nd_index]),
+        near_duplicate_items=int(partial.touched[nd_index].sum()),
+        top_pairs=partial.pairs_list("top"),
+        opposed_threshold=settings.opposed_threshold,
+        opposed_pairs=int(partial.opposed_state[0]),
+        opposed_items=int(partial.opposed_touched.sum()),
+        lowest_pairs=partial.pairs_list("low"),
+        nn_similarity=nn.copy(),
+        nn_index=partial.row_best_idx.copy(),
+        nn_quantiles=nn_q,
+        nn_above_threshold=int(np.sum(nn >= np.float32(settings.near_duplicate_threshold))),
+        nn_hist_counts=nn_counts,
+        identical_rows=identical,
+        identical_groups=groups,
+        grid_max=full_max,
+        grid_mean=full_mean.astype(np.float32),
+        tile_mean=tile_mean,
+        tile_std=tile_std,
+        tiles=partial.tiles,
+        settings=settings,
+    )
+
+
+def _grid_pair_counts(block_of: np.ndarray, grid: int) -> np.ndarray:
+    """Distinct pairs per grid cell (i < j within a block, all pairs across blocks)."""
+    sizes = np.bincount(block_of, minlength=grid).astype(np.float64)
+    counts = np.outer(sizes, sizes)
+    np.fill_diagonal(counts, sizes * (sizes - 1) / 2)
+    return counts
+
+
+def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
+            progress: ProgressCallback | None = None, unit: np.ndarray | None = None) -> SimilarityStats:
+    """The whole test's numbers for an (n, d) array with n >= 2 and no zero rows.
+
+    ``unit`` may pass rows already normalised by :func:`normalise_rows`.
+    """
+    settings = settings or EngineSettings()
+    if unit is None:
+        unit = normalise_rows(embeddings)
+    partial = run_all_pairs(unit, settings, progress)
+    return finalize(partial, unit, embeddings, settings)
+
+
+def estimate_seconds(n: int, d: int, gflops: float | None = None) -> float:
+    """Rough wall time of the tile pass: n^2 d flops at this machine's float32 rate."""
+    rate = gflops or float(os.environ.get("SIMREPORT_GFLOPS", "150"))
+    return (n * n * d) / (rate * 1e9) * 1.2

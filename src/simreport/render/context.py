@@ -1,0 +1,190 @@
+"""Turn a :class:`~simreport.results.Result` into the plain data templates receive.
+
+All formatting and figure drawing happens here, so templates only place values.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from simreport.findings import CHECKS
+from simreport.render import figures
+from simreport.results import Result
+
+STATUS_WORDS = {"pass": "Pass", "warn": "Warning", "fail": "Fail"}
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.2f}%" if whole else "n/a"
+
+
+def _finding_value(value: float, unit: str) -> str:
+    return f"{value * 100:.3g}%" if unit == "share" else f"{value:.3f}"
+
+
+def _percentile_name(key: str) -> str:
+    """'p05' -> '5th percentile'."""
+    k = int(key[1:])
+    suffix = "th" if 10 <= k % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(k % 10, "th")
+    return f"{k}{suffix} percentile"
+
+
+def _range_text(color_range) -> str:
+    if color_range == "auto" or color_range is None:
+        return "automatic (from the smallest to the largest value shown; colours are relative to this run)"
+    lo, hi = color_range
+    return f"fixed from {lo:g} to {hi:g}"
+
+
+def _pair_rows(pairs: list[dict]) -> list[dict]:
+    return [{"rank": k + 1, "i": p["i"], "j": p["j"], "label_i": p["label_i"], "label_j": p["label_j"],
+             "similarity": f"{p['similarity']:.4f}"} for k, p in enumerate(pairs)]
+
+
+def build_context(result: Result, medium: str) -> dict:
+    """Everything a report template shows, as plain strings, numbers, lists and markup."""
+    params = result.parameters
+    stats = result.stats
+    n, dim, pairs = result.input["n"], result.input["dim"], stats["pairs"]
+    nd, nn, opp = result.near_duplicates, result.nearest_neighbour, result.opposed
+    heat = result.heatmap
+    color_range = None if params["color_range"] == "auto" else params["color_range"]
+    findings = []
+    for f in result.findings:
+        unit = CHECKS[f.id].unit if f.id in CHECKS else "similarity"
+        word = "above" if f.worse == "higher" else "below"
+        findings.append({
+            "id": f.id, "anchor": f"finding-{f.id}", "title": f.title, "status": f.status,
+            "status_word": STATUS_WORDS[f.status], "value": _finding_value(f.value, unit),
+            "warn": f"{word} {_finding_value(f.warn_threshold, unit)}",
+            "fail": f"{word} {_finding_value(f.threshold, unit)}", "message": f.message,
+        })
+    quantiles = stats["quantiles"]
+    stats_rows = [
+        ("Records (n)", _count(n)), ("Dimensions (d)", _count(dim)), ("Distinct pairs", _count(pairs)),
+        ("Mean similarity", _num(stats["mean"])), ("Standard deviation", _num(stats["std"])),
+        ("Minimum", _num(stats["min"])), ("Maximum", _num(stats["max"])),
+    ] + [(_percentile_name(name), _num(value, 3)) for name, value in quantiles.items()]
+    ladder = [{"threshold": f"{row['threshold']:.2f}", "pairs": _count(row["pairs"]),
+               "pairs_share": _share(row["pairs"], pairs), "records": _count(row["items"]),
+               "records_share": _share(row["items"], n),
+               "is_near_duplicate": abs(row["threshold"] - nd["threshold"]) < 1e-6}
+              for row in stats["threshold_counts"]]
+    nn_rows = [(_percentile_name(name), _num(value, 3)) for name, value in nn["quantiles"].items()]
+    near_marker = (nd["threshold"], f"near-duplicate {nd['threshold']:.2f}")
+    hist_markers = [(stats["mean"], f"mean {stats['mean']:.3f}"), near_marker]
+    if stats["min"] <= opp["threshold"]:
+        hist_markers.append((opp["threshold"], f"opposed {opp['threshold']:.2f}"))
+    edges = stats["histogram"]["edges"]
+    shown = len(heat["indices"])
+    run_limits = []
+    if heat["selection"] == "subset":
+        run_limits.append(f"The heatmap shows {shown:,} of {n:,} records; patterns among the other "
+                          f"{n - shown:,} records are in the statistics but not in the picture.")
+    if color_range is None:
+        run_limits.append("The colour range is automatic, so colours compare records within this report only, "
+                          "not across reports.")
+    if n < 50:
+        run_limits.append(f"With only {n} records the statistics rest on few pairs ({pairs:,}) and can move a "
+                          "lot when records are added or removed.")
+    if result.identical_rows["rows"]:
+        run_limits.append(f"{result.identical_rows['rows']:,} rows repeat earlier rows exactly; they count as "
+                          "separate records in every statistic.")
+    metadata = [
+        ("Tool", f"{result.tool['name']} {result.tool['version']}"),
+        ("Python / numpy", f"{result.environment['python']} / {result.environment['numpy']}"),
+        ("Platform", result.environment.get("platform", "")),
+        ("Input file", result.input["path"]),
+        ("Input SHA-256", result.input["sha256"] or "(in-memory array: no file)"),
+        ("Array SHA-256 (float32)", result.input["array_sha256"]),
+        ("Input dtype", result.input["dtype"]),
+        ("Labels", result.input["labels"]),
+        ("Created (UTC)", result.created),
+        ("Run duration", "not recorded (SOURCE_DATE_EPOCH set)" if result.duration_seconds is None
+         else f"{result.duration_seconds:.2f} s"),
+        ("Schema version", result.schema_version),
+    ]
+    parameter_rows = [
+        ("Near-duplicate threshold", f"{params['near_duplicate_threshold']:.2f}"),
+        ("Opposed threshold", f"{params['opposed_threshold']:.2f}"),
+        ("Threshold ladder", ", ".join(f"{t:.2f}" for t in params["ladder"])),
+        ("Top pairs kept", str(params["top_k"])),
+        ("Display cap", _count(params["display_cap"])),
+        ("Heatmap order", params["heatmap_order"]),
+        ("Sampling seed", str(params["seed"])),
+        ("Colour scale", params["color_scale"]),
+        ("Colour range", _range_text(params["color_range"])),
+        ("Tile size / runner / workers", f"{params['tile_size']:,} / {params['runner']} / {params['workers']}"),
+    ]
+    threshold_rows = [{"id": c.id, "title": c.title, "measure": c.measure,
+                       "warn": _finding_value(params["thresholds"][c.id]["warn"], c.unit),
+                       "fail": _finding_value(params["thresholds"][c.id]["fail"], c.unit),
+                       "worse": c.worse, "rationale": c.rationale} for c in CHECKS.values()]
+    heatmap = {
+        "description": heat["description"], "shown": shown, "selection": heat["selection"],
+        "scale": params["color_scale"], "range_text": _range_text(params["color_range"]),
+    }
+    if medium == "html":
+        heatmap["figure"] = figures.heatmap_figure(heat, params["color_scale"], color_range,
+                                                   "Cosine similarity of the shown records")
+    else:
+        heatmap["svg"] = Markup(figures.heatmap_svg(heat["values"], heat["indices"], heat["labels"],
+                                                    params["color_scale"], color_range))
+    overview = None
+    if result.overview is not None and medium == "pdf":
+        import numpy as np
+
+        grid = np.array([[np.nan if v is None else v for v in row] for row in result.overview["max"]])
+        overview = {"grid": result.overview["grid"], "rows_per_block": f"{result.overview['rows_per_block']:.1f}",
+                    "svg": Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
+                                                      "blocks of records, input order"))}
+    return {
+        "medium": medium,
+        "title": params["title"],
+        "status": result.status,
+        "status_word": STATUS_WORDS[result.status],
+        "counts": result.summary["counts"],
+        "created": result.created,
+        "input_name": result.input["path"],
+        "run": {
+            "n": _count(n), "dim": _count(dim), "pairs": _count(pairs),
+            "mean": _num(stats["mean"], 3), "std": _num(stats["std"], 3),
+            "near_threshold": f"{nd['threshold']:.2f}", "near_pairs": _count(nd["pairs"]),
+            "near_items": _count(nd["items"]), "near_items_share": _share(nd["items"], n),
+            "opposed_threshold": f"{opp['threshold']:.2f}", "opposed_pairs": _count(opp["pairs"]),
+            "opposed_items": _count(opp["items"]),
+            "nn_above": _count(nn["items_above_threshold"]), "nn_median": _num(nn["quantiles"]["p50"], 3),
+            "nn_mean": _num(nn["mean"], 3),
+            "identical_rows": _count(result.identical_rows["rows"]),
+            "identical_groups": _count(result.identical_rows["groups"]),
+            "ladder": ", ".join(f"{t:.2f}" for t in params["ladder"]),
+            "tiles": _count(stats["tile_pass"]["tiles"]), "tile_size": _count(params["tile_size"]),
+            "display_cap": _count(params["display_cap"]),
+        },
+        "findings": findings,
+        "stats_rows": stats_rows,
+        "ladder": ladder,
+        "nn_rows": nn_rows,
+        "near_duplicates": _pair_rows(nd["top"]),
+        "most_similar": _pair_rows(result.most_similar),
+        "opposed": _pair_rows(opp["lowest"]),
+        "histogram_svg": Markup(figures.histogram_svg(stats["histogram"]["counts"], edges, hist_markers,
+                                                      "cosine similarity of distinct pairs")),
+        "nn_histogram_svg": Markup(figures.histogram_svg(
+            nn["histogram"]["counts"], nn["histogram"]["edges"], [near_marker],
+            "similarity of each record to its nearest neighbour")),
+        "heatmap": heatmap,
+        "overview": overview,
+        "run_limitations": run_limits,
+        "metadata": metadata,
+        "parameters": parameter_rows,
+        "thresholds": threshold_rows,
+    }

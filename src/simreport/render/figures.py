@@ -1,0 +1,247 @@
+"""Figures from plain result data: the plotly heatmap (HTML) and static SVG for print.
+
+Static figures are drawn without a browser: the heatmap is a Pillow raster (max-pooled
+when it has to shrink, so near-duplicates stay visible) inside an SVG that carries the
+axes and the colour bar; histograms are plain SVG. Every label is XML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import escape
+
+import numpy as np
+
+AXIS_LABEL_CHARS = 28
+HOVER_LABEL_CHARS = 120
+TICK_LABELS_UP_TO = 60  # rows; beyond this the axes carry no text labels
+
+
+def colorscale(name: str) -> list[list]:
+    """A plotly named colour scale as [[position, 'rgb(r, g, b)'], ...]."""
+    from plotly.colors import get_colorscale
+
+    try:
+        return [[float(p), c] for p, c in get_colorscale(name)]
+    except Exception as exc:  # plotly raises PlotlyError for unknown names
+        raise ValueError(f"unknown colour scale {name!r}: {exc}") from None
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    color = color.strip()
+    if color.startswith("#"):
+        return tuple(int(color[k:k + 2], 16) for k in (1, 3, 5))  # type: ignore[return-value]
+    parts = color[color.index("(") + 1:color.index(")")].split(",")
+    return tuple(int(round(float(p))) for p in parts[:3])  # type: ignore[return-value]
+
+
+def color_lut(name: str, size: int = 256) -> np.ndarray:
+    """(size, 3) uint8 lookup table interpolated from a plotly colour scale."""
+    scale = colorscale(name)
+    positions = np.array([p for p, _ in scale])
+    colors = np.array([_rgb(c) for _, c in scale], dtype=np.float64)
+    x = np.linspace(0.0, 1.0, size)
+    return np.stack([np.interp(x, positions, colors[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
+
+
+def axis_names(indices: list[int], labels: list[str], limit: int = AXIS_LABEL_CHARS) -> list[str]:
+    """Unique axis categories: '#row label', truncated."""
+    out = []
+    for index, label in zip(indices, labels, strict=False):
+        text = f"#{index} {label}" if label != str(index) else f"#{index}"
+        out.append(text if len(text) <= limit else text[: limit - 1] + "\u2026")
+    return out
+
+
+def heatmap_figure(heatmap: dict, scale: str, value_range: list | None, title: str) -> dict:
+    """Plotly figure (plain dict) of the shown block: hover gives both labels and the value."""
+    m = len(heatmap["indices"])
+    names = axis_names(heatmap["indices"], heatmap["labels"], HOVER_LABEL_CHARS)
+    # plotly renders a little HTML in hover and tick text: escape user text for it
+    names = [escape(n, quote=False) for n in names]
+    ticks = [escape(n, quote=False) for n in axis_names(heatmap["indices"], heatmap["labels"])]
+    show_ticks = m <= TICK_LABELS_UP_TO
+    trace = {
+        "type": "heatmap",
+        "z": heatmap["values"],
+        "x": names,
+        "y": names,
+        "colorscale": colorscale(scale),
+        "colorbar": {"title": {"text": "cosine similarity"}},
+        "hovertemplate": "row: %{y}<br>column: %{x}<br>similarity: %{z:.4f}<extra></extra>",
+    }
+    if value_range is not None:
+        trace["zmin"], trace["zmax"] = float(value_range[0]), float(value_range[1])
+        if value_range[0] < 0 < value_range[1]:
+            trace["zmid"] = 0.0
+    axis = {
+        "type": "category",
+        "showticklabels": show_ticks,
+        "tickmode": "array",
+        "tickvals": names if show_ticks else [],
+        "ticktext": ticks if show_ticks else [],
+        "tickfont": {"size": 9},
+        "showgrid": False,
+    }
+    layout = {
+        "title": {"text": escape(title, quote=False)},
+        "xaxis": {**axis, "title": {"text": "records (column)"}, "tickangle": -60},
+        "yaxis": {**axis, "title": {"text": "records (row)"}, "autorange": "reversed"},
+        "height": 760,
+        "margin": {"l": 180 if show_ticks else 60, "r": 20, "t": 60, "b": 180 if show_ticks else 60},
+    }
+    return {"data": [trace], "layout": layout}
+
+
+# ----------------------------------------------------------------------------- static (print)
+
+
+def _png(rgb: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=True)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def max_pool(values: np.ndarray, size: int) -> np.ndarray:
+    """Shrink a square matrix to at most size x size, keeping each block's maximum."""
+    m = values.shape[0]
+    if m <= size:
+        return values
+    edges = np.linspace(0, m, size + 1).astype(int)
+    rows = np.maximum.reduceat(values, edges[:-1], axis=0)
+    return np.maximum.reduceat(rows, edges[:-1], axis=1)
+
+
+def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int = 600) -> str:
+    """Base64 PNG of a similarity block; NaN cells are drawn light grey."""
+    values = np.asarray(values, dtype=np.float64)
+    values = max_pool(np.where(np.isnan(values), -np.inf, values), pixels)
+    missing = ~np.isfinite(values)
+    lo, hi = (value_range if value_range is not None
+              else (float(np.min(values[~missing])), float(np.max(values[~missing]))))
+    span = hi - lo if hi > lo else 1.0
+    lut = color_lut(scale)
+    position = np.clip((values - lo) / span, 0.0, 1.0)
+    position[missing] = 0.0
+    rgb = lut[np.round(position * (len(lut) - 1)).astype(int)]
+    rgb[missing] = (235, 235, 235)
+    cell = max(1, pixels // values.shape[0])
+    rgb = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
+    return _png(np.ascontiguousarray(rgb, dtype=np.uint8))
+
+
+def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value_range: list | None,
+                caption_axis: str = "records") -> str:
+    """Static heatmap: raster plus SVG axes and a colour bar."""
+    values = np.asarray(values, dtype=np.float64)
+    m = values.shape[0]
+    show_labels = m <= TICK_LABELS_UP_TO and indices is not None
+    left = 170 if show_labels else 40
+    top, size, bar_w = 10, 520, 16
+    bottom = 170 if show_labels else 40
+    width = left + size + 90
+    height = top + size + bottom
+    image = raster(values, scale, value_range)
+    lo, hi = value_range if value_range is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="Heatmap of cosine similarity">',
+             f'<image x="{left}" y="{top}" width="{size}" height="{size}" preserveAspectRatio="none" '
+             f'style="image-rendering:pixelated" xlink:href="data:image/png;base64,{image}" '
+             f'href="data:image/png;base64,{image}"/>',
+             f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
+             f'stroke-width="0.6"/>']
+    if show_labels:
+        names = axis_names(indices, labels)
+        step = size / m
+        font = min(9.0, step * 0.9)
+        for k, name in enumerate(names):
+            y = top + (k + 0.5) * step
+            x = left + (k + 0.5) * step
+            text = escape(name)
+            parts.append(f'<text x="{left - 4}" y="{y:.1f}" font-size="{font:.1f}" text-anchor="end" '
+                         f'dominant-baseline="middle">{text}</text>')
+            parts.append(f'<text transform="translate({x:.1f},{top + size + 4}) rotate(60)" '
+                         f'font-size="{font:.1f}" text-anchor="start">{text}</text>')
+    else:
+        parts.append(f'<text x="{left + size / 2}" y="{top + size + 22}" font-size="11" '
+                     f'text-anchor="middle">{escape(caption_axis)} (columns)</text>')
+        parts.append(f'<text transform="translate({left - 14},{top + size / 2}) rotate(-90)" font-size="11" '
+                     f'text-anchor="middle">{escape(caption_axis)} (rows)</text>')
+    bar_x = left + size + 24
+    bar = color_lut(scale, 128)
+    steps = len(bar)
+    for k in range(steps):
+        r, g, b = bar[steps - 1 - k]
+        parts.append(f'<rect x="{bar_x}" y="{top + k * size / steps:.2f}" width="{bar_w}" '
+                     f'height="{size / steps + 0.6:.2f}" fill="rgb({r},{g},{b})"/>')
+    parts.append(f'<rect x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" fill="none" stroke="#444" '
+                 f'stroke-width="0.6"/>')
+    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
+        value = hi - frac * (hi - lo)
+        y = top + frac * size
+        parts.append(f'<line x1="{bar_x + bar_w}" x2="{bar_x + bar_w + 4}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#444"/>')
+        parts.append(f'<text x="{bar_x + bar_w + 6}" y="{y:.1f}" font-size="10" '
+                     f'dominant-baseline="middle">{value:.2f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[float, str]],
+                  x_label: str, rebin: int = 10, width: int = 640, height: int = 230) -> str:
+    """Bar chart of a fine histogram (rebinned for display) with labelled vertical markers."""
+    counts_arr = np.asarray(counts, dtype=np.int64)
+    edges_arr = np.asarray(edges, dtype=np.float64)
+    usable = len(counts_arr) // rebin * rebin
+    coarse = counts_arr[:usable].reshape(-1, rebin).sum(axis=1)
+    coarse_edges = edges_arr[:usable + 1:rebin]
+    nonzero = np.flatnonzero(coarse)
+    if nonzero.size == 0:
+        nonzero = np.array([0, len(coarse) - 1])
+    first = max(nonzero[0] - 2, 0)
+    last = min(nonzero[-1] + 3, len(coarse))
+    for value, _ in markers:
+        k = int(np.clip(np.searchsorted(coarse_edges, value) - 1, 0, len(coarse) - 1))
+        first, last = min(first, max(k - 1, 0)), max(last, min(k + 2, len(coarse)))
+    shown = coarse[first:last]
+    x0, x1 = float(coarse_edges[first]), float(coarse_edges[last])
+    left, right, top, bottom = 60, 16, 24, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(int(shown.max()), 1)
+
+    def sx(value: float) -> float:
+        return left + (value - x0) / (x1 - x0) * plot_w
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" role="img" aria-label="{escape(x_label)} histogram">']
+    bar_w = plot_w / len(shown)
+    for k, count in enumerate(shown):
+        if count:
+            h = count / peak * plot_h
+            parts.append(f'<rect x="{left + k * bar_w:.2f}" y="{top + plot_h - h:.2f}" '
+                         f'width="{max(bar_w - 0.3, 0.3):.2f}" height="{h:.2f}" fill="#4a6fa5"/>')
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>')
+    for tick in np.linspace(x0, x1, 6):
+        parts.append(f'<text x="{sx(tick):.1f}" y="{top + plot_h + 14}" font-size="10" '
+                     f'text-anchor="middle">{tick:.2f}</text>')
+    for frac in (0.0, 0.5, 1.0):
+        y = top + plot_h - frac * plot_h
+        parts.append(f'<text x="{left - 5}" y="{y:.1f}" font-size="10" text-anchor="end" '
+                     f'dominant-baseline="middle">{int(round(frac * peak)):,}</text>')
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" '
+                 f'text-anchor="middle">{escape(x_label)}</text>')
+    for k, (value, name) in enumerate(markers):
+        x = sx(value)
+        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" stroke="#c0392b" '
+                     f'stroke-dasharray="4 3"/>')
+        anchor = "end" if x > left + plot_w * 0.8 else "start"
+        dx = -3 if anchor == "end" else 3
+        parts.append(f'<text x="{x + dx:.1f}" y="{top - 6 + 11 * (k % 2)}" font-size="10" fill="#c0392b" '
+                     f'text-anchor="{anchor}">{escape(name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

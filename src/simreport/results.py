@@ -1,0 +1,136 @@
+"""The results object every document is rendered from, and its JSON form.
+
+A :class:`Result` holds plain JSON-able data only, so ``from_json(to_json())`` gives
+back the same object and HTML/PDF can be re-rendered without recomputing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simreport.findings import Finding
+
+SCHEMA_VERSION = "1.0"
+
+
+def created_timestamp() -> str:
+    """UTC ISO-8601 'now', or SOURCE_DATE_EPOCH when set (reproducible output)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = (datetime.fromtimestamp(int(epoch), tz=UTC) if epoch
+              else datetime.now(tz=UTC).replace(microsecond=0))
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reproducible() -> bool:
+    """True when SOURCE_DATE_EPOCH asks for byte-identical output."""
+    return bool(os.environ.get("SOURCE_DATE_EPOCH"))
+
+
+class Stopwatch:
+    """Wall time of a run (reported as None in reproducible mode)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def seconds(self) -> float | None:
+        return None if reproducible() else round(time.perf_counter() - self.start, 3)
+
+
+@dataclass
+class Result:
+    """One run of the cosine-similarity test: numbers, findings, heatmap and provenance."""
+
+    tool: dict
+    environment: dict
+    input: dict
+    parameters: dict
+    stats: dict
+    near_duplicates: dict
+    most_similar: list
+    opposed: dict
+    nearest_neighbour: dict
+    identical_rows: dict
+    findings_data: list
+    summary: dict
+    heatmap: dict
+    created: str
+    duration_seconds: float | None
+    overview: dict | None = None
+    schema_version: str = SCHEMA_VERSION
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings as :class:`Finding` objects."""
+        return [Finding(**f) for f in self.findings_data]
+
+    @property
+    def status(self) -> str:
+        """Worst finding status: pass, warn or fail."""
+        return self.summary["status"]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["findings"] = data.pop("findings_data")
+        ordered = {"schema_version": data.pop("schema_version")}
+        ordered.update(data)
+        return ordered
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """The results as JSON text (stable key order, UTF-8 safe)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Result:
+        version = str(data.get("schema_version", ""))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ValueError(f"results schema version {version or '(missing)'} is not supported "
+                             f"(this simreport reads {SCHEMA_VERSION})")
+        data = dict(data)
+        data["findings_data"] = data.pop("findings")
+        known = {f.name for f in fields(cls)}
+        missing = sorted(k for k in known - set(data) if k not in ("overview", "extra", "schema_version"))
+        if missing:
+            raise ValueError(f"results file lacks {', '.join(missing)}")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def from_json(cls, text: str) -> Result:
+        return cls.from_dict(json.loads(text))
+
+    def to_html(self, path: str | Path | None = None, **options) -> str:
+        """Render the HTML report; write it to ``path`` when given. Returns the HTML."""
+        from simreport.render.html import render_html
+
+        html = render_html(self, **options)
+        if path is not None:
+            from simreport.output import write_atomic
+
+            write_atomic(Path(path), html.encode("utf-8"))
+        return html
+
+    def to_pdf(self, path: str | Path, **options) -> None:
+        """Render the PDF report to ``path``."""
+        from simreport.output import write_atomic
+        from simreport.render.pdf import render_pdf
+
+        write_atomic(Path(path), render_pdf(self, **options))
+
+    def _repr_html_(self) -> str:
+        from simreport.render.html import render_html
+
+        return render_html(self, fragment=True)
+
+
+def load_result(path: str | Path) -> Result:
+    """Read a results JSON file written by simreport."""
+    path = Path(path)
+    try:
+        return Result.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: results file not found") from None

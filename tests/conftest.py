@@ -1,0 +1,36 @@
+"""Shared fixtures: small embedding sets with known structure, and a CLI runner."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def planted_embeddings(n: int = 120, d: int = 24, seed: int = 7) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Random vectors with a few planted near-duplicate pairs (returned as (i, j), i < j)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    pairs = [(3, 40), (10, 11), (25, 90)]
+    for i, j in pairs:
+        x[j] = x[i] * 1.5 + rng.standard_normal(d).astype(np.float32) * 0.01
+    return x, pairs
+
+
+@pytest.fixture
+def planted() -> tuple[np.ndarray, list[tuple[int, int]]]:
+    return planted_embeddings()
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m simreport.cli ...` in a subprocess and capture its output."""
+    return subprocess.run([sys.executable, "-m", "simreport.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

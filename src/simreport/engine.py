@@ -247,13 +247,25 @@ def merge_all(partials: Iterable[Partial]) -> Partial:
 ProgressCallback = Callable[[int], None]
 
 
+def single_threaded_blas():
+    """Context in which BLAS uses one thread.
+
+    Every runner computes its tile products this way, so a tile's values do not depend
+    on where it ran, and counts and top pairs agree bit for bit across runners.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def run_loop(unit: np.ndarray, settings: EngineSettings,
              progress: ProgressCallback | None = None) -> Partial:
     """Every tile in this thread, one after another."""
     partial = Partial.empty(unit.shape[0], settings)
     tick = (lambda: progress(1)) if progress else None
-    for task in band_tasks(unit.shape[0], settings.tile_size):
-        run_task(unit, task, settings, partial, tick)
+    with single_threaded_blas():
+        for task in band_tasks(unit.shape[0], settings.tile_size):
+            run_task(unit, task, settings, partial, tick)
     return partial
 
 
@@ -264,8 +276,6 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
     While one thread is in its matrix product, another runs its reduction, so both
     cores stay busy. Each thread owns a partial; they are merged at the end.
     """
-    from threadpoolctl import threadpool_limits
-
     tasks = band_tasks(unit.shape[0], settings.tile_size)
     workers = max(1, min(settings.workers, len(tasks)))
     lock = threading.Lock()
@@ -283,7 +293,7 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
             run_task(unit, task, settings, partial, tick)
         return partial
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
             futures = [pool.submit(worker) for _ in range(workers)]
             try:

@@ -1,0 +1,152 @@
+"""Results, findings, heatmap view and the PDF document, through the Python API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import simreport
+from conftest import planted_embeddings
+from simreport import findings
+from simreport.demo import load_demo
+from simreport.results import Result
+
+
+@pytest.fixture(scope="module")
+def demo_result() -> Result:
+    return simreport.run_test(load_demo(), title="Demo under test")
+
+
+def test_results_json_has_the_documented_keys(demo_result):
+    data = json.loads(demo_result.to_json())
+    for key in ("schema_version", "tool", "input", "parameters", "stats", "near_duplicates", "findings", "created"):
+        assert key in data
+    assert data["tool"]["name"] == "simreport"
+    assert set(data["input"]) >= {"path", "sha256", "array_sha256", "n", "dim"}
+    assert data["input"]["n"] == 296 and data["input"]["dim"] == 384
+    stats = data["stats"]
+    assert stats["pairs"] == 296 * 295 // 2
+    assert set(stats["quantiles"]) == {"p01", "p05", "p25", "p50", "p75", "p95", "p99"}
+    assert len(stats["histogram"]["edges"]) == len(stats["histogram"]["counts"]) + 1
+    assert max(np.diff(stats["histogram"]["edges"])) <= 0.001 + 1e-9
+    assert {r["threshold"] for r in stats["threshold_counts"]} >= {0.8, 0.9, 0.95, 0.98, 0.99}
+    nd = data["near_duplicates"]
+    assert set(nd) >= {"threshold", "pairs", "items", "top"}
+    assert set(nd["top"][0]) == {"i", "j", "label_i", "label_j", "similarity"}
+    for f in data["findings"]:
+        assert set(f) >= {"id", "title", "status", "value", "threshold", "message"}
+        assert f["status"] in ("pass", "warn", "fail")
+
+
+def test_demo_planted_duplicates_are_found(demo_result):
+    nd = demo_result.near_duplicates
+    pairs = {(p["i"], p["j"]) for p in nd["top"]}
+    # exact duplicate texts and near-identical records planted in the demo (see demo/PLANTED.md)
+    assert {(137, 226), (259, 263), (59, 148), (4, 55), (83, 108), (13, 75)} <= pairs
+    assert demo_result.identical_rows["rows"] == 3
+    assert nd["top"][0]["label_i"] == nd["top"][0]["label_j"]
+
+
+def test_json_round_trip_is_lossless(demo_result):
+    again = Result.from_json(demo_result.to_json())
+    assert again.to_json() == demo_result.to_json()
+    assert again.findings == demo_result.findings
+
+
+def test_source_date_epoch_gives_byte_identical_json(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    x, _ = planted_embeddings()
+    first = simreport.run_test(x).to_json()
+    second = simreport.run_test(x.copy()).to_json()
+    assert first == second
+    data = json.loads(first)
+    assert data["created"] == "2023-11-14T22:13:20Z"
+    assert data["duration_seconds"] is None
+
+
+def test_unsupported_schema_version_is_rejected(demo_result):
+    data = demo_result.to_dict()
+    data["schema_version"] = "9.0"
+    with pytest.raises(ValueError, match="schema version"):
+        Result.from_dict(data)
+
+
+def test_every_finding_has_a_message_with_its_number(demo_result):
+    for f in demo_result.findings:
+        assert f.status in f.message
+        assert any(ch.isdigit() for ch in f.message)
+    statuses = {f.id: f.status for f in demo_result.findings}
+    assert statuses["mean_similarity"] == "pass"
+    assert statuses["near_duplicate_share"] == "fail"  # 18 of 296 records
+    assert demo_result.status == "fail"
+
+
+@pytest.mark.parametrize("value,expected", [(0.4, "pass"), (0.6, "warn"), (0.8, "fail")])
+def test_judge_higher_is_worse(value, expected):
+    assert findings.judge(value, 0.5, 0.7, "higher") == expected
+
+
+@pytest.mark.parametrize("value,expected", [(0.1, "pass"), (0.03, "warn"), (0.01, "fail")])
+def test_judge_lower_is_worse(value, expected):
+    assert findings.judge(value, 0.05, 0.02, "lower") == expected
+
+
+def test_threshold_overrides_change_the_outcome():
+    x, _ = planted_embeddings()
+    base = simreport.run_test(x)
+    assert {f.id: f.status for f in base.findings}["near_duplicate_share"] == "warn"  # 6 of 120 = 5%, not above 5%
+    relaxed = simreport.run_test(x, thresholds={"near_duplicate_share": {"warn": 0.1, "fail": 0.2}})
+    finding = {f.id: f for f in relaxed.findings}["near_duplicate_share"]
+    assert finding.status == "pass" and finding.threshold == 0.2 and finding.warn_threshold == 0.1
+    assert relaxed.parameters["thresholds"]["near_duplicate_share"] == {"warn": 0.1, "fail": 0.2}
+
+
+def test_bad_threshold_overrides_are_rejected():
+    with pytest.raises(ValueError, match="unknown finding"):
+        findings.merge_thresholds({"nope": {"warn": 1}})
+    with pytest.raises(ValueError, match="warn threshold"):
+        findings.merge_thresholds({"mean_similarity": {"warn": 0.9, "fail": 0.8}})
+
+
+def test_heatmap_subset_keeps_near_duplicates_and_says_so():
+    x, planted = planted_embeddings(n=120)
+    result = simreport.run_test(x, display_cap=40)
+    heat = result.heatmap
+    assert heat["selection"] == "subset" and len(heat["indices"]) == 40
+    for i, j in planted:
+        assert i in heat["indices"] and j in heat["indices"]
+    assert "40 of 120" in heat["description"]
+    assert result.overview is not None and result.overview["grid"] == 120
+    full = simreport.run_test(x)
+    assert full.heatmap["selection"] == "all" and sorted(full.heatmap["indices"]) == list(range(120))
+    values = np.array(full.heatmap["values"])
+    assert np.allclose(np.diag(values), 1.0, atol=1e-4) and np.allclose(values, values.T)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")
+def test_pdf_has_sections_numbers_and_a_visible_first_page(demo_result, tmp_path):
+    pdf = tmp_path / "demo.pdf"
+    demo_result.to_pdf(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for heading in ("Summary", "Purpose", "Test Mechanism", "Signs of High Risk", "Strengths", "Limitations",
+                    "Statistics", "Near-duplicate pairs", "Heatmap", "Appendix"):
+        assert heading in text
+    assert "43,660" in text and "296" in text
+    assert f"{demo_result.stats['mean']:.3f}" in text
+    assert demo_result.input["array_sha256"] in text.replace("\n", "").replace(" ", "")
+    assert "Page 1 of" in text
+    from pypdf import PdfReader
+
+    assert len(PdfReader(pdf).pages) >= 4
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"), dtype=np.float64)
+    assert (page < 200).mean() > 0.02  # ink on the page
+    assert page.std() > 10

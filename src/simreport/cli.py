@@ -179,7 +179,36 @@ def _check_scale(name: str) -> None:
     colorscale(name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _Group(click.Group):
+    """A group whose usage errors are one line on stderr (exit 2), like every other error."""
+
+    @staticmethod
+    def _one_line(exc: click.UsageError) -> None:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"simreport: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _NO_ARGS_HELP:
+            raise
+        except click.UsageError as exc:
+            self._one_line(exc)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _NO_ARGS_HELP:
+            raise
+        except click.UsageError as exc:
+            self._one_line(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="simreport")
 def main() -> None:
     """simreport: the cosine-similarity test for embedding models, as a validation report."""
@@ -250,8 +279,13 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: Pat
     except json.JSONDecodeError as exc:
         raise InputError(f"{results_path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
                          "give a results file written by simreport.") from None
-    except (KeyError, TypeError) as exc:
+    except UnicodeDecodeError:
+        raise InputError(f"{results_path}: not a text (UTF-8 JSON) file; "
+                         "give a results file written by simreport.") from None
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{results_path}: not a simreport results file ({exc}).") from None
+    except ValueError as exc:
+        raise InputError(f"{results_path}: {exc}; give a results file written by simreport.") from None
     prefix = prefix or results_path.with_suffix("")
     _written(_render(result, prefix, chosen, templates), quiet)
 

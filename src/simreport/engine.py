@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simreport.kernels import HIST_BINS, reduce_tile
+from simreport.kernels import HIST_BINS, reduce_tile, row_stats
 
 HIST_EDGES = np.linspace(-1.0, 1.0, HIST_BINS + 1)
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95, "p99": 0.99}
@@ -106,8 +106,9 @@ class Partial:
 
     def add_tile(self, tile: np.ndarray, row0: int, col0: int) -> None:
         """Fold one tile of similarities (rows from row0, columns from col0)."""
+        row_max, row_arg, row_min = row_stats(tile, row0, col0)
         reduce_tile(
-            tile, row0, col0,
+            tile, row0, col0, row_max, row_arg, row_min,
             self.hist, self.moments, self.extremes,
             self.row_best, self.row_best_idx,
             self.ladder, self.ladder_pairs, self.touched,

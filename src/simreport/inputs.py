@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,7 +154,19 @@ def read_labels_file(path: Path) -> list[str]:
     return [line.rstrip("\r") for line in lines]
 
 
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _magic(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read(6)
+
+
 def _read_npy(path: Path, key: str | None) -> np.ndarray:
+    if not _magic(path).startswith(NPY_MAGIC):
+        raise InputError(f"{path}: not a .npy file (no NumPy header; corrupt, or another format "
+                         "renamed?); save the array with numpy.save.")
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
@@ -163,6 +177,9 @@ def _read_npy(path: Path, key: str | None) -> np.ndarray:
 
 
 def _read_npz(path: Path, key: str | None) -> np.ndarray:
+    if not _magic(path).startswith(ZIP_MAGICS):
+        raise InputError(f"{path}: not a .npz archive (no zip header; corrupt, or another format "
+                         "renamed?); save the arrays with numpy.savez.")
     with np.load(path, allow_pickle=False) as archive:
         names = list(archive.files)
         if key is None:
@@ -174,10 +191,14 @@ def _read_npz(path: Path, key: str | None) -> np.ndarray:
             raise InputError(f"{path}: no array named {key!r} in the archive (it has {', '.join(names)}); "
                              "fix --key.")
         try:
-            return archive[key]
+            value = archive[key]
         except ValueError:
             raise InputError(f"{path}: array {key!r} holds Python objects (ragged rows?); "
                              "save a numeric array of shape (n, d).") from None
+        if not isinstance(value, np.ndarray):
+            raise InputError(f"{path}: member {key!r} of the archive is not a .npy array; "
+                             "save the arrays with numpy.savez.")
+        return value
 
 
 def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: str | None,
@@ -312,7 +333,7 @@ def load_embeddings(
             raw, labels = _read_table(path, vector_column, label_column)
     except InputError:
         raise
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise InputError(f"{path}: cannot read the file ({str(exc).strip() or type(exc).__name__}); "
                          f"check that it is a valid {suffix[1:]} file.") from None
     source_dtype = str(raw.dtype)

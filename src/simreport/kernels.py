@@ -44,23 +44,70 @@ def _insert(vals, ii, jj, count, s, i, j, descending):
     return count + 1 if count < cap else cap
 
 
-@njit(cache=True, nogil=True, fastmath=True)
-def _segment_stats(row, b0, b1):
-    """max, min and sum (float64) of row[b0:b1]; a loop LLVM vectorises."""
-    hi = np.float32(-np.inf)
-    lo = np.float32(np.inf)
-    total = np.float32(0.0)
-    for b in range(b0, b1):
+@njit(cache=True, nogil=True)
+def triangle_row_stats(tile, row0, col0):
+    """Per-row max, its first column, and min over the columns j > i of a diagonal tile."""
+    n_rows, n_cols = tile.shape
+    row_max = np.full(n_rows, np.float32(-np.inf))
+    row_min = np.full(n_rows, np.float32(np.inf))
+    row_arg = np.zeros(n_rows, dtype=np.int64)
+    for a in range(n_rows):
+        for b in range(max(row0 + a - col0 + 1, 0), n_cols):
+            s = tile[a, b]
+            if s > row_max[a]:
+                row_max[a] = s
+                row_arg[a] = b
+            if s < row_min[a]:
+                row_min[a] = s
+    return row_max, row_arg, row_min
+
+
+def row_stats(tile, row0, col0):
+    """Per-row max, argmax (first) and min over the pairs j > i of a tile.
+
+    Off-diagonal tiles use numpy's vectorised reductions (they release the GIL);
+    diagonal tiles need the strict upper triangle only.
+    """
+    if row0 == col0:
+        return triangle_row_stats(tile, row0, col0)
+    arg = tile.argmax(axis=1)
+    return tile[np.arange(tile.shape[0]), arg], arg, tile.min(axis=1)
+
+
+@njit(cache=True, nogil=True, fastmath={"nsz", "reassoc", "arcp", "contract"})
+def _column_pass(row, local_row, block_max, block_sum, col_best, col_idx):
+    """Per-column accumulators for one row: block max and sum, best row so far.
+
+    Callers pass slices starting at the first column to visit: a loop from 0 is
+    vectorised by LLVM, one from a run-time start was measured 4x slower.
+    """
+    for b in range(row.shape[0]):
         s = row[b]
-        hi = max(hi, s)
-        lo = min(lo, s)
-        total += s
-    return hi, lo, np.float64(total)
+        block_max[b] = max(block_max[b], s)
+        block_sum[b] += s
+        better = s > col_best[b]
+        col_best[b] = s if better else col_best[b]
+        col_idx[b] = local_row if better else col_idx[b]
+
+
+@njit(cache=True, nogil=True)
+def _histogram_pass(row, bins, local_hist):
+    """Bin one row's values (width 0.001): a vectorised pass computes bin numbers,
+    then two interleaved counters take them (breaking store-to-load chains)."""
+    n_cols = row.shape[0]
+    for b in range(n_cols):
+        bins[b] = min(max(np.int32((row[b] + np.float32(1.0)) * np.float32(1000.0)), 0), 1999)
+    half = n_cols // 2
+    for b in range(half):
+        local_hist[0, bins[2 * b]] += 1
+        local_hist[1, bins[2 * b + 1]] += 1
+    if n_cols % 2:
+        local_hist[0, bins[n_cols - 1]] += 1
 
 
 @njit(cache=True, nogil=True)
 def reduce_tile(
-    tile, row0, col0,
+    tile, row0, col0, row_max, row_arg, row_min,
     hist, moments, extremes,
     row_best, row_best_idx,
     ladder, ladder_pairs, touched,
@@ -71,17 +118,16 @@ def reduce_tile(
 ):
     """Fold one tile into the running statistics (arrays are updated in place).
 
-    moments: [sum of all similarities] (float64); extremes: [min, max] (float32);
-    opposed_state: [pair count]; top_count/low_count: 1-element int64 arrays.
-    Per row, cheap vectorised passes (per-block max/min/sum, column maxima, bin
-    indices) run over every value; the pair lists and threshold counts are only
-    visited for rows whose extremes reach a threshold.
+    ``row_max/row_arg/row_min`` come from :func:`row_stats`. moments: [sum of all
+    similarities] (float64); extremes: [min, max] (float32); opposed_state: [pair
+    count]; top_count/low_count: 1-element int64 arrays. Every value passes through
+    loops that run along a row and update per-column accumulators (the compiler
+    vectorises them); the pair lists and threshold counts are visited only for rows
+    whose extremes reach a threshold.
     """
     n_rows, n_cols = tile.shape
     n_ladder = ladder.shape[0]
     ladder_min = ladder[0]
-    lo = extremes[0]
-    hi = extremes[1]
     tc = top_count[0]
     lc = low_count[0]
     top_cap = top_s.shape[0]
@@ -95,63 +141,54 @@ def reduce_tile(
             n_seg += 1
     starts[n_seg] = n_cols
     col_best = np.full(n_cols, np.float32(-np.inf))
-    col_idx = np.zeros(n_cols, dtype=np.int64)
-    bins = np.empty(n_cols, dtype=np.int32)
+    col_idx = np.zeros(n_cols, dtype=np.int32)  # local row; int32 keeps the loop vectorised
+    block_max = np.full(n_cols, np.float32(-np.inf))
+    block_sum = np.zeros(n_cols, dtype=np.float32)
     local_hist = np.zeros((2, hist.shape[0]), dtype=np.int32)
+    bins = np.empty(n_cols, dtype=np.int32)
+    current_block = block_of[row0]
     total = 0.0
-    for a in range(n_rows):
+    for a in range(n_rows + 1):
+        # flush the per-column block accumulators when the row block changes (and at the end)
+        if a == n_rows or block_of[row0 + a] != current_block:
+            for g in range(n_seg):
+                b0, b1 = starts[g], starts[g + 1]
+                gj = block_of[col0 + b0]
+                seg_max = np.float32(-np.inf)
+                seg_sum = 0.0
+                for b in range(b0, b1):
+                    seg_max = max(seg_max, block_max[b])
+                    seg_sum += block_sum[b]
+                    block_max[b] = np.float32(-np.inf)
+                    block_sum[b] = np.float32(0.0)
+                if seg_max > grid_max[current_block, gj]:
+                    grid_max[current_block, gj] = seg_max
+                grid_sum[current_block, gj] += seg_sum
+                total += seg_sum
+            if a == n_rows:
+                break
+            current_block = block_of[row0 + a]
         i = row0 + a
-        b_start = i - col0 + 1
-        if b_start < 0:
-            b_start = 0
+        b_start = max(i - col0 + 1, 0)
         if b_start >= n_cols:
             continue
         row = tile[a]
-        gi = block_of[i]
-        row_hi = np.float32(-np.inf)
-        row_lo = np.float32(np.inf)
-        for g in range(n_seg):
-            b0 = max(starts[g], b_start)
-            b1 = starts[g + 1]
-            if b0 >= b1:
-                continue
-            s_hi, s_lo, s_sum = _segment_stats(row, b0, b1)
-            gj = block_of[col0 + b0]
-            if s_hi > grid_max[gi, gj]:
-                grid_max[gi, gj] = s_hi
-            grid_sum[gi, gj] += s_sum
-            total += s_sum
-            row_hi = max(row_hi, s_hi)
-            row_lo = min(row_lo, s_lo)
-        lo = min(lo, row_lo)
-        hi = max(hi, row_hi)
-        # histogram: bin indices in a vectorisable pass, then two interleaved counters
-        for b in range(b_start, n_cols):
-            k = np.int32((row[b] + np.float32(1.0)) * np.float32(1000.0))
-            bins[b] = min(max(k, 0), 1999)
-        b = b_start
-        while b + 1 < n_cols:
-            local_hist[0, bins[b]] += 1
-            local_hist[1, bins[b + 1]] += 1
-            b += 2
-        if b < n_cols:
-            local_hist[0, bins[b]] += 1
-        # nearest neighbours: this row's best, and each column's best so far
-        if row_hi > row_best[i] or row_hi == row_best[i]:
-            for b in range(b_start, n_cols):
-                if row[b] == row_hi:
-                    j = col0 + b
-                    if row_hi > row_best[i] or j < row_best_idx[i]:
-                        row_best[i] = row_hi
-                        row_best_idx[i] = j
-                    break
-        for b in range(b_start, n_cols):
-            s = row[b]
-            better = s > col_best[b]
-            col_best[b] = s if better else col_best[b]
-            col_idx[b] = i if better else col_idx[b]
+        local_row = np.int32(a)
+        _column_pass(row[b_start:], local_row, block_max[b_start:], block_sum[b_start:],
+                     col_best[b_start:], col_idx[b_start:])
+        _histogram_pass(row[b_start:], bins[b_start:], local_hist)
+        # this row's nearest neighbour within the tile
+        hi = row_max[a]
+        j = col0 + row_arg[a]
+        if hi > row_best[i] or (hi == row_best[i] and j < row_best_idx[i]):
+            row_best[i] = hi
+            row_best_idx[i] = j
+        if hi > extremes[1]:
+            extremes[1] = hi
+        if row_min[a] < extremes[0]:
+            extremes[0] = row_min[a]
         # rare paths: thresholds, pair lists
-        if row_hi >= ladder_min or row_hi >= top_floor:
+        if hi >= ladder_min or hi >= top_floor:
             for b in range(b_start, n_cols):
                 s = row[b]
                 if s >= ladder_min:
@@ -165,7 +202,7 @@ def reduce_tile(
                     tc = _insert(top_s, top_i, top_j, tc, s, i, col0 + b, True)
                     if tc == top_cap:
                         top_floor = top_s[top_cap - 1]
-        if row_lo <= opposed_threshold:
+        if row_min[a] <= opposed_threshold:
             for b in range(b_start, n_cols):
                 s = row[b]
                 if s <= opposed_threshold:
@@ -177,13 +214,12 @@ def reduce_tile(
     for b in range(n_cols):
         j = col0 + b
         s = col_best[b]
-        if s > row_best[j] or (s == row_best[j] and col_idx[b] < row_best_idx[j]):
+        i = row0 + col_idx[b]
+        if s > row_best[j] or (s == row_best[j] and i < row_best_idx[j]):
             row_best[j] = s
-            row_best_idx[j] = col_idx[b]
+            row_best_idx[j] = i
     for k in range(hist.shape[0]):
         hist[k] += local_hist[0, k] + local_hist[1, k]
     moments[0] += total
-    extremes[0] = lo
-    extremes[1] = hi
     top_count[0] = tc
     low_count[0] = lc

@@ -150,9 +150,12 @@ def _test_options(fn):
         click.option("--color-scale", default="RdBu_r", show_default=True, help="A plotly named colour scale."),
         click.option("--color-range", default="-1,1", show_default=True, help="LOW,HIGH or auto."),
         click.option("--tile-size", type=int, default=2048, show_default=True, help="Rows per tile."),
-        click.option("--engine", "runner", type=click.Choice(["threads", "loop"]), default="threads",
-                     show_default=True, help="Where tiles run."),
-        click.option("--workers", type=int, default=2, show_default=True, help="Threads for the tile pass."),
+        click.option("--engine", "runner", type=click.Choice(["threads", "loop", "dask"]), default="threads",
+                     show_default=True, help="Where tiles run: local threads, one loop, or dask.distributed."),
+        click.option("--workers", type=int, default=2, show_default=True,
+                     help="Threads (or local dask workers) for the tile pass."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Dask scheduler address (with --engine dask); default: a local cluster."),
         click.option("--templates", type=click.Path(path_type=Path), default=None,
                      help="Directory of templates searched before the shipped ones."),
         click.option("--format", "formats", default="json,html,pdf", show_default=True,
@@ -170,7 +173,7 @@ def _options_from(kw: dict) -> TestOptions:
         opposed_threshold=kw["opposed_threshold"], thresholds=_thresholds(kw["thresholds"]),
         display_cap=kw["display_cap"], heatmap_order=kw["heatmap_order"], seed=kw["seed"],
         color_scale=kw["color_scale"], color_range=_color_range(kw["color_range"]),
-        tile_size=kw["tile_size"], runner=kw["runner"], workers=kw["workers"])
+        tile_size=kw["tile_size"], runner=kw["runner"], workers=kw["workers"], scheduler=kw["scheduler"])
 
 
 def _check_scale(name: str) -> None:

@@ -45,12 +45,13 @@ class TestOptions:
     tile_size: int = 2048
     runner: str = "threads"
     workers: int = 2
+    scheduler: str | None = None
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
             near_duplicate_threshold=self.near_duplicate_threshold, ladder=tuple(self.ladder),
             opposed_threshold=self.opposed_threshold, top_k=self.top_k, lowest_k=self.lowest_k,
-            tile_size=self.tile_size, runner=self.runner, workers=self.workers)
+            tile_size=self.tile_size, runner=self.runner, workers=self.workers, scheduler=self.scheduler)
 
     def check(self) -> None:
         """Raise ValueError naming the option that is out of range."""
@@ -62,6 +63,8 @@ class TestOptions:
             raise ValueError(f"display cap {self.display_cap} must be at least 2")
         if self.heatmap_order not in ("cluster", "input"):
             raise ValueError(f"heatmap order {self.heatmap_order!r} must be cluster or input")
+        if self.runner not in ("loop", "threads", "dask"):
+            raise ValueError(f"engine {self.runner!r} must be loop, threads or dask")
         if self.tile_size < 1 or self.workers < 1:
             raise ValueError("tile size and workers must be positive")
         if self.color_range is not None and not self.color_range[0] < self.color_range[1]:
@@ -110,9 +113,12 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     thresholds = merge_thresholds(options.thresholds)
     clock = Stopwatch()
     unit = normalise_rows(data.matrix)
+    clock.lap("normalise")
     stats = compute(data.matrix, options.engine_settings(), progress, unit=unit)
+    clock.lap("all_pairs")
     view = build_view(unit, stats.top_pairs, stats.near_duplicate_threshold, options.display_cap,
                       options.heatmap_order, options.seed)
+    clock.lap("heatmap")
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,
         "pairs": stats.near_duplicate_pairs,
@@ -156,6 +162,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         heatmap=_heatmap(view, data.labels, options.display_cap),
         created=created_timestamp(),
         duration_seconds=clock.seconds(),
+        timings=clock.timings(),
         overview=_overview(stats) if data.n > options.display_cap else None,
     )
 

@@ -39,6 +39,7 @@ class EngineSettings:
     tile_size: int = 2048
     runner: str = "threads"  # "loop", "threads" or "dask"
     workers: int = 2
+    scheduler: str | None = None  # dask scheduler address; None starts a local cluster
 
     @property
     def thresholds(self) -> tuple[float, ...]:
@@ -419,12 +420,34 @@ def histogram_quantiles(counts: np.ndarray, edges: np.ndarray, lo: float, hi: fl
 
 
 def identical_row_counts(embeddings: np.ndarray) -> tuple[int, int]:
-    """(rows that repeat an earlier row exactly, groups of identical rows)."""
+    """(rows that repeat an earlier row exactly, groups of identical rows).
+
+    Rows are grouped by a 64-bit hash of their bytes, then compared exactly within a
+    group, so memory stays O(n) (no sorted copy of the matrix).
+    """
+    import hashlib
+
     x = np.ascontiguousarray(embeddings)
-    rows = x.view(np.dtype((np.void, x.dtype.itemsize * x.shape[1]))).ravel()
-    _, counts = np.unique(rows, return_counts=True)
-    repeated = counts[counts > 1]
-    return int((repeated - 1).sum()), int(repeated.size)
+    by_hash: dict[bytes, list[int]] = {}
+    for k in range(x.shape[0]):
+        by_hash.setdefault(hashlib.blake2b(x[k].data, digest_size=8).digest(), []).append(k)
+    repeats = groups = 0
+    for rows in by_hash.values():
+        if len(rows) < 2:
+            continue
+        distinct: list[int] = []  # representatives of exactly-equal subgroups
+        sizes: list[int] = []
+        for k in rows:
+            for g, rep in enumerate(distinct):
+                if np.array_equal(x[k], x[rep]):
+                    sizes[g] += 1
+                    break
+            else:
+                distinct.append(k)
+                sizes.append(1)
+        repeats += sum(size - 1 for size in sizes)
+        groups += sum(size > 1 for size in sizes)
+    return repeats, groups
 
 
 def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,

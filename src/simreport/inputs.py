@@ -60,7 +60,7 @@ def _rows_text(rows: np.ndarray) -> str:
 def array_sha256(matrix: np.ndarray) -> str:
     """SHA-256 of the float32 little-endian C-order bytes of the matrix."""
     data = np.ascontiguousarray(matrix, dtype="<f4")
-    return hashlib.sha256(data.tobytes()).hexdigest()
+    return hashlib.sha256(memoryview(data).cast("B")).hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -103,14 +103,15 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
         raise InputError(f"{source}: only 1 row; the test compares pairs of embeddings, "
                          "so it needs at least 2 rows.")
     if array.dtype.kind == "f":
-        bad = ~np.isfinite(array)
-        if bad.any():
-            rows = np.flatnonzero(bad.any(axis=1))
-            first_col = int(np.flatnonzero(bad[rows[0]])[0])
+        finite_rows = np.isfinite(array).all(axis=1)
+        if not finite_rows.all():
+            rows = np.flatnonzero(~finite_rows)
+            bad = ~np.isfinite(array[rows[:1]])
+            first_col = int(np.flatnonzero(bad[0])[0])
             raise InputError(f"{source}: {_rows_text(rows)} (0-based) contain NaN or infinite values "
                              f"(first at row {rows[0]}, column {first_col}); "
                              "repair or drop these rows and run again.")
-        too_big = np.abs(array) > np.finfo(np.float32).max
+        too_big = (np.abs(array) > np.finfo(np.float32).max) if array.dtype.itemsize > 4 else np.zeros(1, bool)
         if too_big.any():
             rows = np.flatnonzero(too_big.any(axis=1))
             raise InputError(f"{source}: {_rows_text(rows)} (0-based) hold values beyond float32 range; "

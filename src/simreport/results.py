@@ -37,8 +37,20 @@ class Stopwatch:
     def __init__(self) -> None:
         self.start = time.perf_counter()
 
+        self.laps: dict[str, float] = {}
+        self._last = self.start
+
+    def lap(self, name: str) -> None:
+        """Record the time since the previous lap under ``name``."""
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
+
     def seconds(self) -> float | None:
         return None if reproducible() else round(time.perf_counter() - self.start, 3)
+
+    def timings(self) -> dict[str, float] | None:
+        return None if reproducible() else dict(self.laps)
 
 
 @dataclass
@@ -61,6 +73,7 @@ class Result:
     created: str
     duration_seconds: float | None
     overview: dict | None = None
+    timings: dict | None = None
     schema_version: str = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)
 
@@ -94,7 +107,7 @@ class Result:
         data = dict(data)
         data["findings_data"] = data.pop("findings")
         known = {f.name for f in fields(cls)}
-        missing = sorted(k for k in known - set(data) if k not in ("overview", "extra", "schema_version"))
+        missing = sorted(k for k in known - set(data) if k not in ("overview", "timings", "extra", "schema_version"))
         if missing:
             raise ValueError(f"results file lacks {', '.join(missing)}")
         return cls(**{k: v for k, v in data.items() if k in known})

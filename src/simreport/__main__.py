@@ -1,0 +1,5 @@
+"""``python -m simreport`` runs the command line."""
+
+from simreport.cli import main
+
+main()

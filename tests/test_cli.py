@@ -598,7 +598,8 @@ def test_debug_switch_shows_the_traceback(data_dir, tmp_path, broken_templates):
 def test_unwritable_output_location_fails_cleanly(data_dir, tmp_path):
     (tmp_path / "blocker").write_text("a file, not a folder\n")
     proc = cli_inproc("run", data_dir / "e.npy", "-o", "blocker/r", "--format", "json", cwd=tmp_path)
-    assert proc.returncode in (1, 2), proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    assert "blocker" in proc.stderr and "-o" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert leftovers(tmp_path) == ["blocker"]

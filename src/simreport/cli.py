@@ -15,7 +15,7 @@ import click
 from simreport import __version__
 from simreport.cosine_test import TestOptions, cosine_similarity_test
 from simreport.inputs import Embeddings, InputError, load_embeddings
-from simreport.output import write_all
+from simreport.output import OutputError, write_all
 from simreport.results import Result, load_result
 
 FORMATS = ("json", "html", "pdf")
@@ -117,7 +117,7 @@ def _guard(fn):
             click.echo(f"simreport: error: {exc.format_message() if isinstance(exc, click.UsageError) else exc}",
                        err=True)
             sys.exit(2)
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, FileNotFoundError, OutputError) as exc:
             click.echo(f"simreport: error: {exc}", err=True)
             sys.exit(2)
         except KeyboardInterrupt:

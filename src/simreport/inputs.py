@@ -108,19 +108,19 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
             rows = np.flatnonzero(~finite_rows)
             bad = ~np.isfinite(array[rows[:1]])
             first_col = int(np.flatnonzero(bad[0])[0])
-            raise InputError(f"{source}: {_rows_text(rows)} (0-based) contain NaN or infinite values "
+            raise InputError(f"{source}: NaN or infinite values at {_rows_text(rows)} (0-based) "
                              f"(first at row {rows[0]}, column {first_col}); "
                              "repair or drop these rows and run again.")
         too_big = (np.abs(array) > np.finfo(np.float32).max) if array.dtype.itemsize > 4 else np.zeros(1, bool)
         if too_big.any():
             rows = np.flatnonzero(too_big.any(axis=1))
-            raise InputError(f"{source}: {_rows_text(rows)} (0-based) hold values beyond float32 range; "
+            raise InputError(f"{source}: values beyond the float32 range at {_rows_text(rows)} (0-based); "
                              "rescale the embeddings.")
     matrix = np.ascontiguousarray(array, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float64))
     zero = np.flatnonzero(norms == 0)
     if zero.size:
-        raise InputError(f"{source}: {_rows_text(zero)} (0-based) are zero vectors, for which cosine "
+        raise InputError(f"{source}: zero vectors at {_rows_text(zero)} (0-based); cosine "
                          "similarity is undefined; drop these rows (or re-embed those records).")
     return matrix
 
@@ -265,7 +265,8 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
     if lengths.size and (lengths != lengths[0]).any():
         odd = np.flatnonzero(lengths != lengths[0])
         raise InputError(f"{path}: ragged rows in column {name!r}: row 0 has {lengths[0]} values but "
-                         f"{_rows_text(odd)} (0-based) have {sorted(set(lengths[odd].tolist()))[:5]}; "
+                         f"{_rows_text(odd)} (0-based) {'has' if len(odd) == 1 else 'have'} "
+                         f"{sorted(set(lengths[odd].tolist()))[:5]}; "
                          "every embedding must have the same dimension.")
     try:
         return np.array([np.asarray(v, dtype=np.float64) for v in rows]).reshape(len(rows), -1)

@@ -12,9 +12,24 @@ import tempfile
 from pathlib import Path
 
 
+class OutputError(OSError):
+    """A report file could not be written (bad location, no permission, disk full)."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _temporary_copy(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the report here ({exc.strerror or exc}); "
+                          "choose another output prefix with -o.") from None
+    os.chmod(name, 0o666 & ~_umask())  # mkstemp creates 0600; reports are ordinary files
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -37,7 +52,11 @@ def write_all(files: dict[Path, bytes]) -> None:
         for path, data in files.items():
             staged.append((_temporary_copy(path, data), path))
         for temporary, path in staged:
-            os.replace(temporary, path)
+            try:
+                os.replace(temporary, path)
+            except OSError as exc:
+                raise OutputError(f"{path}: cannot write the report here ({exc.strerror or exc}); "
+                                  "choose another output prefix with -o.") from None
     finally:
         for temporary, _ in staged:
             with contextlib.suppress(OSError):

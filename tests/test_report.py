@@ -150,3 +150,37 @@ def test_pdf_has_sections_numbers_and_a_visible_first_page(demo_result, tmp_path
     page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"), dtype=np.float64)
     assert (page < 200).mean() > 0.02  # ink on the page
     assert page.std() > 10
+
+
+def test_cluster_view_block_means_match_brute_force():
+    from simreport import clusters
+    from simreport.engine import normalise_rows
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((6, 16))
+    x = (centres[rng.integers(0, 6, 400)] + rng.standard_normal((400, 16)) * 0.7).astype(np.float32)
+    unit = normalise_rows(x)
+    view = clusters.build_cluster_view(unit, 12, seed=2)
+    sim = (unit @ unit.T).astype(np.float64)
+    assert sum(view.sizes) == 400 and sorted(view.order) == list(range(len(view.sizes)))
+    for row, a in enumerate(view.order):
+        for col, b in enumerate(view.order):
+            ra, rb = np.flatnonzero(view.assignment == a), np.flatnonzero(view.assignment == b)
+            block = sim[np.ix_(ra, rb)]
+            expected = block[np.triu_indices(len(ra), 1)].mean() if a == b else block.mean()
+            assert view.mean[row, col] == pytest.approx(expected, abs=1e-6)
+    again = clusters.build_cluster_view(unit, 12, seed=2)
+    assert again.order == view.order and (again.assignment == view.assignment).all()
+
+
+def test_large_n_report_has_cluster_view_records_view_and_overview(tmp_path):
+    x, planted = planted_embeddings(n=400, d=16)
+    result = simreport.run_test(x, display_cap=50)
+    assert result.clusters["k"] == 50 and sum(result.clusters["sizes"]) == 400
+    assert "50 clusters" in result.clusters["description"]
+    html = result.to_html(tmp_path / "r.html")
+    assert 'id="simreport-clusters"' in html and 'id="simreport-heatmap"' in html
+    assert len(html.encode()) < 8_000_000
+    result.to_pdf(tmp_path / "r.pdf")
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Cluster view" in text and "Overview of all records" in text and "50 of 400" in text

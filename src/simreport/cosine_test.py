@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from simreport import __version__
+from simreport.clusters import build_cluster_view
 from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, compute, normalise_rows
 from simreport.findings import evaluate, merge_thresholds, overall_status
 from simreport.inputs import Embeddings
@@ -118,6 +119,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     clock.lap("all_pairs")
     view = build_view(unit, stats.top_pairs, stats.near_duplicate_threshold, options.display_cap,
                       options.heatmap_order, options.seed)
+    clusters = _clusters(unit, data.labels, options) if data.n > options.display_cap else None
     clock.lap("heatmap")
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,
@@ -164,7 +166,28 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         duration_seconds=clock.seconds(),
         timings=clock.timings(),
         overview=_overview(stats) if data.n > options.display_cap else None,
+        clusters=clusters,
     )
+
+
+def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict:
+    """The cluster view: k about the display cap, exact mean similarity between clusters."""
+    view = build_cluster_view(unit, options.display_cap, options.seed)
+    k = len(view.sizes)
+    return {
+        "k": k,
+        "seed": options.seed,
+        "iterations": view.iterations,
+        "order": view.order,
+        "sizes": [view.sizes[c] for c in view.order],
+        "examples": [[_short(labels[r]) for r in view.examples[c]] for c in view.order],
+        "mean": [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in view.mean],
+        "description": (
+            f"The cluster view groups all {unit.shape[0]:,} records into {k} clusters (spherical k-means on cosine, "
+            f"seed {options.seed}, {view.iterations} rounds) and shows the exact mean similarity between every two "
+            "clusters, computed from the clusters' vector sums over all their pairs; the diagonal is the mean "
+            "similarity of distinct pairs inside a cluster. Clusters are ordered by average linkage."),
+    }
 
 
 def _overview(s: SimilarityStats) -> dict:

@@ -16,6 +16,7 @@ from pathlib import Path
 from simreport.findings import Finding
 
 SCHEMA_VERSION = "1.0"
+OPTIONAL_FIELDS = {"overview", "clusters", "timings", "extra", "schema_version"}
 
 
 def created_timestamp() -> str:
@@ -73,6 +74,7 @@ class Result:
     created: str
     duration_seconds: float | None
     overview: dict | None = None
+    clusters: dict | None = None
     timings: dict | None = None
     schema_version: str = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)
@@ -107,7 +109,7 @@ class Result:
         data = dict(data)
         data["findings_data"] = data.pop("findings")
         known = {f.name for f in fields(cls)}
-        missing = sorted(k for k in known - set(data) if k not in ("overview", "timings", "extra", "schema_version"))
+        missing = sorted(known - set(data) - OPTIONAL_FIELDS)
         if missing:
             raise ValueError(f"results file lacks {', '.join(missing)}")
         return cls(**{k: v for k, v in data.items() if k in known})

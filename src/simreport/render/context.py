@@ -96,8 +96,9 @@ def build_context(result: Result, medium: str) -> dict:
         run_limits.append(f"With only {n} records the statistics rest on few pairs ({pairs:,}) and can move a "
                           "lot when records are added or removed.")
     if result.identical_rows["rows"]:
-        run_limits.append(f"{result.identical_rows['rows']:,} rows repeat earlier rows exactly; they count as "
-                          "separate records in every statistic.")
+        repeats = result.identical_rows["rows"]
+        run_limits.append(f"{repeats:,} {'row repeats an earlier row' if repeats == 1 else 'rows repeat earlier rows'} "
+                          "exactly; they count as separate records in every statistic.")
     metadata = [
         ("Tool", f"{result.tool['name']} {result.tool['version']}"),
         ("Python / numpy", f"{result.environment['python']} / {result.environment['numpy']}"),
@@ -138,14 +139,34 @@ def build_context(result: Result, medium: str) -> dict:
     else:
         heatmap["svg"] = Markup(figures.heatmap_svg(heat["values"], heat["indices"], heat["labels"],
                                                     params["color_scale"], color_range))
+    clusters = None
+    if result.clusters is not None:
+        cl = result.clusters
+        clusters = {"description": cl["description"], "k": cl["k"]}
+        if medium == "html":
+            clusters["figure"] = figures.cluster_figure(cl, params["color_scale"], color_range,
+                                                        "Mean cosine similarity between clusters")
+        else:
+            import numpy as np
+
+            grid = np.array([[np.nan if v is None else v for v in row] for row in cl["mean"]], dtype=np.float64)
+            clusters["svg"] = Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
+                                                         "clusters, ordered by linkage"))
+            clusters["largest"] = [
+                {"name": f"C{c}", "size": f"{size:,}", "examples": "; ".join(ex)}
+                for c, size, ex in sorted(zip(cl["order"], cl["sizes"], cl["examples"], strict=True),
+                                          key=lambda t: -t[1])[:10]]
     overview = None
     if result.overview is not None and medium == "pdf":
         import numpy as np
 
-        grid = np.array([[np.nan if v is None else v for v in row] for row in result.overview["max"]])
+        def grid_svg(key: str) -> Markup:
+            grid = np.array([[np.nan if v is None else v for v in row] for row in result.overview[key]])
+            return Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
+                                              "blocks of records, input order"))
+
         overview = {"grid": result.overview["grid"], "rows_per_block": f"{result.overview['rows_per_block']:.1f}",
-                    "svg": Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
-                                                      "blocks of records, input order"))}
+                    "svg": grid_svg("max"), "mean_svg": grid_svg("mean")}
     return {
         "medium": medium,
         "title": params["title"],
@@ -183,6 +204,7 @@ def build_context(result: Result, medium: str) -> dict:
             "similarity of each record to its nearest neighbour")),
         "heatmap": heatmap,
         "overview": overview,
+        "clusters": clusters,
         "run_limitations": run_limits,
         "metadata": metadata,
         "parameters": parameter_rows,

@@ -55,21 +55,47 @@ def axis_names(indices: list[int], labels: list[str], limit: int = AXIS_LABEL_CH
 
 
 def heatmap_figure(heatmap: dict, scale: str, value_range: list | None, title: str) -> dict:
-    """Plotly figure (plain dict) of the shown block: hover gives both labels and the value."""
-    m = len(heatmap["indices"])
-    names = axis_names(heatmap["indices"], heatmap["labels"], HOVER_LABEL_CHARS)
-    # plotly renders a little HTML in hover and tick text: escape user text for it
-    names = [escape(n, quote=False) for n in names]
-    ticks = [escape(n, quote=False) for n in axis_names(heatmap["indices"], heatmap["labels"])]
+    """Plotly figure of the records view: hover gives both labels and the value."""
+    hover = axis_names(heatmap["indices"], heatmap["labels"], HOVER_LABEL_CHARS)
+    ticks = axis_names(heatmap["indices"], heatmap["labels"])
+    return matrix_figure(heatmap["values"], hover, ticks, scale, value_range, title, "records")
+
+
+def cluster_names(clusters: dict, limit: int) -> list[str]:
+    """'C12 (540 records): example; example; example', truncated to ``limit`` per example."""
+    out = []
+    for c, size, examples in zip(clusters["order"], clusters["sizes"], clusters["examples"], strict=True):
+        shown = "; ".join(e if len(e) <= limit else e[: limit - 1] + "\u2026" for e in examples)
+        out.append(f"C{c} ({size:,} records): {shown}")
+    return out
+
+
+def cluster_figure(clusters: dict, scale: str, value_range: list | None, title: str) -> dict:
+    """Plotly figure of the cluster view: hover gives sizes, a few members and the mean."""
+    hover = cluster_names(clusters, 60)
+    ticks = [f"C{c} ({size:,})" for c, size in zip(clusters["order"], clusters["sizes"], strict=True)]
+    return matrix_figure(clusters["mean"], hover, ticks, scale, value_range, title, "clusters",
+                         value_name="mean similarity")
+
+
+def matrix_figure(values: list, hover: list[str], ticks: list[str], scale: str, value_range: list | None,
+                  title: str, axis_title: str, value_name: str = "similarity") -> dict:
+    """Plotly heatmap (a plain dict) with unique category axes; user text is escaped for plotly."""
+    m = len(hover)
+    # plotly renders a little HTML in hover and tick text: escape user text for it.
+    # Names start with a row or cluster number, so categories are unique.
+    names = [escape(name, quote=False) for name in hover]
+    tick_text = [escape(t, quote=False) for t in ticks]
     show_ticks = m <= TICK_LABELS_UP_TO
     trace = {
         "type": "heatmap",
-        "z": heatmap["values"],
+        "z": values,
         "x": names,
         "y": names,
         "colorscale": colorscale(scale),
         "colorbar": {"title": {"text": "cosine similarity"}},
-        "hovertemplate": "row: %{y}<br>column: %{x}<br>similarity: %{z:.4f}<extra></extra>",
+        "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.4f}}<extra></extra>",
+        "hoverongaps": False,
     }
     if value_range is not None:
         trace["zmin"], trace["zmax"] = float(value_range[0]), float(value_range[1])
@@ -80,14 +106,14 @@ def heatmap_figure(heatmap: dict, scale: str, value_range: list | None, title: s
         "showticklabels": show_ticks,
         "tickmode": "array",
         "tickvals": names if show_ticks else [],
-        "ticktext": ticks if show_ticks else [],
+        "ticktext": tick_text if show_ticks else [],
         "tickfont": {"size": 9},
         "showgrid": False,
     }
     layout = {
         "title": {"text": escape(title, quote=False)},
-        "xaxis": {**axis, "title": {"text": "records (column)"}, "tickangle": -60},
-        "yaxis": {**axis, "title": {"text": "records (row)"}, "autorange": "reversed"},
+        "xaxis": {**axis, "title": {"text": f"{axis_title} (column)"}, "tickangle": -60},
+        "yaxis": {**axis, "title": {"text": f"{axis_title} (row)"}, "autorange": "reversed"},
         "height": 760,
         "margin": {"l": 180 if show_ticks else 60, "r": 20, "t": 60, "b": 180 if show_ticks else 60},
     }

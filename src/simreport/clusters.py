@@ -1,0 +1,118 @@
+"""The cluster view for large n: spherical k-means, then exact mean similarity between clusters.
+
+For clusters A and B with unit-vector sums s_A and s_B, the mean cosine similarity over
+all pairs (a in A, b in B) is s_A . s_B / (|A| |B|); inside one cluster (distinct pairs)
+it is (|s_A|^2 - sum of |u|^2) / (|A| (|A| - 1)). No pairwise matrix is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+CHUNK = 16384
+
+
+@dataclass
+class ClusterView:
+    """k clusters of the records, ordered so that similar clusters sit together."""
+
+    order: list[int]  # cluster ids in display order
+    sizes: list[int]  # per cluster id
+    mean: np.ndarray  # (k, k) exact mean similarity, in display order
+    examples: list[list[int]]  # per cluster id: rows closest to the centre
+    iterations: int
+    assignment: np.ndarray  # cluster id of every row
+
+
+def _assign(unit: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best centre and its similarity for every row, in row chunks."""
+    n = unit.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float32)
+    for r0 in range(0, n, CHUNK):
+        sims = unit[r0:r0 + CHUNK] @ centres.T
+        labels[r0:r0 + CHUNK] = sims.argmax(axis=1)
+        best[r0:r0 + CHUNK] = sims[np.arange(sims.shape[0]), labels[r0:r0 + CHUNK]]
+    return labels, best
+
+
+def _members(labels: np.ndarray, k: int) -> list[np.ndarray]:
+    """Row numbers of each cluster, ascending."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(k + 1))
+    return [order[bounds[c]:bounds[c + 1]] for c in range(k)]
+
+
+def _sums(unit: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """float64 sum of the unit vectors of each cluster."""
+    sums = np.zeros((k, unit.shape[1]), dtype=np.float64)
+    for c, rows in enumerate(_members(labels, k)):
+        if rows.size:
+            sums[c] = unit[rows].sum(axis=0, dtype=np.float64)
+    return sums
+
+
+def spherical_kmeans(unit: np.ndarray, k: int, seed: int = 0, max_iter: int = 12,
+                     tolerance: float = 0.001) -> tuple[np.ndarray, int]:
+    """Cluster unit vectors by cosine; deterministic for a seed. Returns (labels, iterations).
+
+    Stops when fewer than ``tolerance`` of the rows change cluster, or after
+    ``max_iter`` rounds: the view needs a reasonable grouping, and the similarities
+    it shows are exact for whatever grouping results.
+    """
+    n = unit.shape[0]
+    k = min(k, n)
+    rng = np.random.default_rng(seed)
+    centres = unit[np.sort(rng.choice(n, size=k, replace=False))].astype(np.float32)
+    labels = np.full(n, -1, dtype=np.int64)
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        new, best = _assign(unit, centres)
+        counts = np.bincount(new, minlength=k)
+        for c in np.flatnonzero(counts == 0):  # re-seed empty clusters with the worst-served rows
+            worst = int(np.argmin(best))
+            new[worst] = c
+            best[worst] = np.inf
+        changed = int(np.count_nonzero(new != labels))
+        labels = new
+        if changed <= tolerance * n:
+            break
+        sums = _sums(unit, labels, k)
+        norms = np.linalg.norm(sums, axis=1, keepdims=True)
+        centres = (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return labels, iterations
+
+
+def cluster_means(unit: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact mean similarity between every two clusters, and the cluster sizes."""
+    sums = _sums(unit, labels, k)
+    sizes = np.bincount(labels, minlength=k).astype(np.float64)
+    sq = np.zeros(k, dtype=np.float64)
+    np.add.at(sq, labels, np.einsum("ij,ij->i", unit, unit, dtype=np.float64))
+    dots = sums @ sums.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = dots / np.outer(sizes, sizes)
+        inside = (np.diag(dots) - sq) / (sizes * (sizes - 1))
+    np.fill_diagonal(mean, np.where(sizes > 1, inside, np.nan))
+    return mean, sizes.astype(np.int64)
+
+
+def build_cluster_view(unit: np.ndarray, k: int, seed: int = 0, examples: int = 3) -> ClusterView:
+    """Cluster, measure, and order the clusters by average linkage (optimal leaf order)."""
+    from simreport.views import cluster_order
+
+    labels, iterations = spherical_kmeans(unit, k, seed)
+    k = int(labels.max()) + 1
+    mean, sizes = cluster_means(unit, labels, k)
+    linkage_input = np.where(np.isnan(mean), 1.0, mean)
+    order = cluster_order(linkage_input)
+    sums = _sums(unit, labels, k)
+    picked = []
+    for c, rows in enumerate(_members(labels, k)):
+        closeness = unit[rows] @ sums[c].astype(np.float32)  # order by similarity to the cluster centre
+        picked.append([int(r) for r in rows[np.argsort(-closeness, kind="stable")[:examples]]])
+    return ClusterView(order=[int(c) for c in order], sizes=sizes.tolist(), mean=mean[np.ix_(order, order)],
+                       examples=picked, iterations=iterations, assignment=labels)

@@ -282,8 +282,13 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
     workers = max(1, min(settings.workers, len(tasks)))
     lock = threading.Lock()
     queue: Iterator[tuple[int, ...]] = iter(tasks)
-    tick = (lambda: progress(1)) if progress else None
     stop = threading.Event()
+
+    def tick() -> None:
+        if stop.is_set():  # Ctrl-C or a failed worker: give up after this tile
+            raise Cancelled
+        if progress is not None:
+            progress(1)
 
     def worker() -> Partial:
         partial = Partial.empty(unit.shape[0], settings)
@@ -304,6 +309,10 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
                 stop.set()
                 raise
     return merge_all(partials)
+
+
+class Cancelled(Exception):
+    """A worker stopped early because the run was interrupted."""
 
 
 RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_threads}

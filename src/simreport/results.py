@@ -96,6 +96,12 @@ class Result:
         ordered.update(data)
         return ordered
 
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical JSON: identifies this exact result."""
+        import hashlib
+
+        return hashlib.sha256(self.to_json(indent=None).encode("utf-8")).hexdigest()
+
     def to_json(self, indent: int | None = 1) -> str:
         """The results as JSON text (stable key order, UTF-8 safe)."""
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

@@ -58,7 +58,7 @@ def heatmap_figure(heatmap: dict, scale: str, value_range: list | None, title: s
     """Plotly figure of the records view: hover gives both labels and the value."""
     hover = axis_names(heatmap["indices"], heatmap["labels"], HOVER_LABEL_CHARS)
     ticks = axis_names(heatmap["indices"], heatmap["labels"])
-    return matrix_figure(heatmap["values"], hover, ticks, scale, value_range, title, "records")
+    return matrix_figure(None, hover, ticks, scale, value_range, title, "records")
 
 
 def cluster_names(clusters: dict, limit: int) -> list[str]:
@@ -74,13 +74,16 @@ def cluster_figure(clusters: dict, scale: str, value_range: list | None, title: 
     """Plotly figure of the cluster view: hover gives sizes, a few members and the mean."""
     hover = cluster_names(clusters, 60)
     ticks = [f"C{c} ({size:,})" for c, size in zip(clusters["order"], clusters["sizes"], strict=True)]
-    return matrix_figure(clusters["mean"], hover, ticks, scale, value_range, title, "clusters",
+    return matrix_figure(None, hover, ticks, scale, value_range, title, "clusters",
                          value_name="mean similarity")
 
 
-def matrix_figure(values: list, hover: list[str], ticks: list[str], scale: str, value_range: list | None,
+def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale: str, value_range: list | None,
                   title: str, axis_title: str, value_name: str = "similarity") -> dict:
-    """Plotly heatmap (a plain dict) with unique category axes; user text is escaped for plotly."""
+    """Plotly heatmap (a plain dict) with unique category axes; user text is escaped for plotly.
+
+    ``values`` may be None when the page fills ``z`` from the embedded results JSON.
+    """
     m = len(hover)
     # plotly renders a little HTML in hover and tick text: escape user text for it.
     # Names start with a row or cluster number, so categories are unique.
@@ -89,7 +92,6 @@ def matrix_figure(values: list, hover: list[str], ticks: list[str], scale: str, 
     show_ticks = m <= TICK_LABELS_UP_TO
     trace = {
         "type": "heatmap",
-        "z": values,
         "x": names,
         "y": names,
         "colorscale": colorscale(scale),
@@ -97,6 +99,8 @@ def matrix_figure(values: list, hover: list[str], ticks: list[str], scale: str, 
         "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.4f}}<extra></extra>",
         "hoverongaps": False,
     }
+    if values is not None:
+        trace["z"] = values
     if value_range is not None:
         trace["zmin"], trace["zmax"] = float(value_range[0]), float(value_range[1])
         if value_range[0] < 0 < value_range[1]:

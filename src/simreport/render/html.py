@@ -25,4 +25,6 @@ def render_html(result: Result, templates: str | Path | None = None, fragment: b
     context["plotlyjs"] = plotly_js()
     context["fragment"] = fragment
     context["results_json"] = result.to_dict()
+    # element ids: fixed for documents; unique per result in notebooks, where several share a page
+    context["dom_prefix"] = "simreport" if not fragment else f"simreport-{result.fingerprint()[:12]}"
     return env.get_template("report.html.j2").render(report=context)

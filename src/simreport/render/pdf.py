@@ -45,6 +45,7 @@ def render_pdf(result: Result, templates: str | Path | None = None) -> bytes:
     env = make_environment(templates)
     context = build_context(result, "pdf")
     context["fragment"] = False
+    context["dom_prefix"] = "simreport"
     html = env.get_template("report.html.j2").render(report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/",

@@ -1,0 +1,41 @@
+"""Memory stays bounded: n = 30,000 runs under an address-space limit a full matrix would break."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+LIMIT = 1536 * 2**20  # 1.5 GiB of address space; the 30k x 30k float32 matrix alone is 3.4 GiB
+
+SCRIPT = textwrap.dedent(f"""
+    import resource, sys
+    import numpy as np
+    resource.setrlimit(resource.RLIMIT_AS, ({LIMIT}, {LIMIT}))
+    n = 30_000
+    x = np.random.default_rng(0).standard_normal((n, 384)).astype(np.float32)
+    if sys.argv[1] == "full-matrix":
+        x @ x.T  # what a naive implementation does
+    else:
+        import simreport
+        result = simreport.run_test(x)
+        assert result.stats["pairs"] == n * (n - 1) // 2
+        print("rss-mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+""")
+
+
+def run(mode: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, timeout=300)
+
+
+def test_limit_is_tight_enough_to_stop_a_full_matrix():
+    proc = run("full-matrix")
+    assert proc.returncode != 0
+    assert "MemoryError" in proc.stderr or "Unable to allocate" in proc.stderr
+
+
+def test_thirty_thousand_rows_fit_under_the_limit():
+    proc = run("simreport")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rss = int(proc.stdout.split("rss-mib")[1].split()[0])
+    assert rss < 1024

@@ -187,7 +187,8 @@ def build_context(result: Result, medium: str) -> dict:
             "identical_rows": _count(result.identical_rows["rows"]),
             "identical_groups": _count(result.identical_rows["groups"]),
             "ladder": ", ".join(f"{t:.2f}" for t in params["ladder"]),
-            "tiles": _count(stats["tile_pass"]["tiles"]), "tile_size": _count(params["tile_size"]),
+            "tiles": (f"{stats['tile_pass']['tiles']:,} tile" if stats["tile_pass"]["tiles"] == 1
+                      else f"{stats['tile_pass']['tiles']:,} tiles"), "tile_size": _count(params["tile_size"]),
             "display_cap": _count(params["display_cap"]),
         },
         "findings": findings,

@@ -1,4 +1,4 @@
-"""Memory stays bounded: n = 30,000 runs under an address-space limit a full matrix would break."""
+"""Scale: memory stays bounded (n = 30,000 under an address-space limit a full matrix breaks); Ctrl-C is clean."""
 
 from __future__ import annotations
 
@@ -39,3 +39,24 @@ def test_thirty_thousand_rows_fit_under_the_limit():
     assert proc.returncode == 0, proc.stderr[-2000:]
     rss = int(proc.stdout.split("rss-mib")[1].split()[0])
     assert rss < 1024
+
+
+def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path):
+    import os
+    import signal
+    import time
+
+    import numpy as np
+
+    data = tmp_path / "big.npy"
+    np.save(data, np.random.default_rng(1).standard_normal((120_000, 384)).astype(np.float32))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "simreport", "run", str(data), "-o", str(out / "r")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    os.kill(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not out.exists() or os.listdir(out) == []

@@ -29,6 +29,7 @@ def test_moments_match_brute_force_on_random_data():
     assert stats.std == pytest.approx(ref.std(), abs=1e-5)
     # the tile pass's own sum agrees with the Gram-matrix mean
     assert stats.tile_mean == pytest.approx(stats.mean, abs=1e-5)
+    assert stats.tile_std == pytest.approx(stats.std, abs=1e-5)
     assert stats.min == pytest.approx(float(ref.min()), abs=1e-5)
     assert stats.max == pytest.approx(float(ref.max()), abs=1e-5)
     for name, q in engine.QUANTILES.items():

@@ -90,19 +90,26 @@ def _column_pass(row, local_row, block_max, block_sum, col_best, col_idx):
         col_idx[b] = local_row if better else col_idx[b]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath={"nsz", "reassoc", "arcp", "contract"})
 def _histogram_pass(row, bins, local_hist):
-    """Bin one row's values (width 0.001): a vectorised pass computes bin numbers,
-    then two interleaved counters take them (breaking store-to-load chains)."""
+    """Bin one row's values (width 0.001) and return the sum of their squares.
+
+    A vectorised pass computes bin numbers (and the squares), then two interleaved
+    counters take them, which breaks store-to-load chains.
+    """
     n_cols = row.shape[0]
+    squares = np.float32(0.0)
     for b in range(n_cols):
-        bins[b] = min(max(np.int32((row[b] + np.float32(1.0)) * np.float32(1000.0)), 0), 1999)
+        s = row[b]
+        squares += s * s
+        bins[b] = min(max(np.int32((s + np.float32(1.0)) * np.float32(1000.0)), 0), 1999)
     half = n_cols // 2
     for b in range(half):
         local_hist[0, bins[2 * b]] += 1
         local_hist[1, bins[2 * b + 1]] += 1
     if n_cols % 2:
         local_hist[0, bins[n_cols - 1]] += 1
+    return squares
 
 
 @njit(cache=True, nogil=True)
@@ -118,7 +125,7 @@ def reduce_tile(
 ):
     """Fold one tile into the running statistics (arrays are updated in place).
 
-    ``row_max/row_arg/row_min`` come from :func:`row_stats`. moments: [sum of all
+    ``row_max/row_arg/row_min`` come from :func:`row_stats`. moments: [sum, sum of squares of all
     similarities] (float64); extremes: [min, max] (float32); opposed_state: [pair
     count]; top_count/low_count: 1-element int64 arrays. Every value passes through
     loops that run along a row and update per-column accumulators (the compiler
@@ -148,6 +155,7 @@ def reduce_tile(
     bins = np.empty(n_cols, dtype=np.int32)
     current_block = block_of[row0]
     total = 0.0
+    total_sq = 0.0
     for a in range(n_rows + 1):
         # flush the per-column block accumulators when the row block changes (and at the end)
         if a == n_rows or block_of[row0 + a] != current_block:
@@ -176,7 +184,7 @@ def reduce_tile(
         local_row = np.int32(a)
         _column_pass(row[b_start:], local_row, block_max[b_start:], block_sum[b_start:],
                      col_best[b_start:], col_idx[b_start:])
-        _histogram_pass(row[b_start:], bins[b_start:], local_hist)
+        total_sq += _histogram_pass(row[b_start:], bins[b_start:], local_hist)
         # this row's nearest neighbour within the tile
         hi = row_max[a]
         j = col0 + row_arg[a]
@@ -221,5 +229,6 @@ def reduce_tile(
     for k in range(hist.shape[0]):
         hist[k] += local_hist[0, k] + local_hist[1, k]
     moments[0] += total
+    moments[1] += total_sq
     top_count[0] = tc
     low_count[0] = lc

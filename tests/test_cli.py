@@ -470,7 +470,7 @@ def test_bad_input_does_not_create_the_output_folder(tmp_path):
         (["--labels", "labels.txt", "--label-column", "name"], "--label-column"),
         (["--near-duplicate-threshold", "abc"], "--near-duplicate-threshold"),
         (["--near-duplicate-threshold", "1.5"], "1.5"),
-        (["--color-range", "1,0"], "colour range"),
+        (["--color-range", "1,0"], "--color-range"),
         (["--color-range", "wide"], "--color-range"),
         (["--heatmap-order", "random"], "--heatmap-order"),
         (["--no-such-option"], "--no-such-option"),

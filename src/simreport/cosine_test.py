@@ -47,6 +47,8 @@ class TestOptions:
     runner: str = "threads"
     workers: int = 2
     scheduler: str | None = None
+    report: dict[str, str | None] = field(default_factory=dict)  # model, model_version, dataset, owner, validator
+    configuration: dict | None = None  # the effective configuration, when it came from config/CLI
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
@@ -70,7 +72,10 @@ class TestOptions:
             raise ValueError("tile size and workers must be positive")
         if self.color_range is not None and not self.color_range[0] < self.color_range[1]:
             raise ValueError(f"colour range {self.color_range} must be increasing")
-        merge_thresholds(self.thresholds)
+        try:
+            merge_thresholds(self.thresholds)
+        except ValueError as exc:
+            raise ValueError(f"thresholds: {exc}") from None
 
 
 def _short(label: str) -> str:
@@ -143,6 +148,8 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
                        "opposed": opposed, "identical_rows": identical}, thresholds)
     counts = {status: sum(f.status == status for f in judged) for status in ("pass", "warn", "fail")}
     parameters = asdict(options)
+    parameters.pop("report")
+    parameters.pop("configuration")
     parameters["ladder"] = list(options.ladder)
     parameters["color_range"] = list(options.color_range) if options.color_range else "auto"
     parameters["thresholds"] = thresholds
@@ -167,7 +174,20 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         timings=clock.timings(),
         overview=_overview(stats) if data.n > options.display_cap else None,
         clusters=clusters,
+        report=_report_block(options),
+        configuration=options.configuration,
     )
+
+
+REPORT_KEYS = ("model", "model_version", "dataset", "owner", "validator")
+
+
+def _report_block(options: TestOptions) -> dict:
+    """Who and what the document is about (cover page); unknown keys are refused."""
+    unknown = set(options.report) - set(REPORT_KEYS)
+    if unknown:
+        raise ValueError(f"unknown report field(s) {', '.join(sorted(unknown))}; use {', '.join(REPORT_KEYS)}")
+    return {"title": options.title, **{key: options.report.get(key) for key in REPORT_KEYS}}
 
 
 def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict:

@@ -6,6 +6,7 @@ back the same object and HTML/PDF can be re-rendered without recomputing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -16,7 +17,14 @@ from pathlib import Path
 from simreport.findings import Finding
 
 SCHEMA_VERSION = "1.0"
-OPTIONAL_FIELDS = {"overview", "clusters", "timings", "extra", "schema_version"}
+OPTIONAL_FIELDS = {"overview", "clusters", "report", "configuration", "model", "timings", "extra",
+                   "schema_version"}
+
+
+def report_id_of(results_json: bytes) -> str:
+    """'SR-' and the first 16 hex digits of SHA-256 of the results JSON bytes, in groups of 4."""
+    digest = hashlib.sha256(results_json).hexdigest()[:16].upper()
+    return "SR-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
 
 
 def created_timestamp() -> str:
@@ -75,6 +83,9 @@ class Result:
     duration_seconds: float | None
     overview: dict | None = None
     clusters: dict | None = None
+    report: dict | None = None
+    configuration: dict | None = None
+    model: dict | None = None  # the embedding model, its fingerprint and settings (texts embedded by a model)
     timings: dict | None = None
     schema_version: str = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)
@@ -97,10 +108,12 @@ class Result:
         return ordered
 
     def fingerprint(self) -> str:
-        """SHA-256 of the canonical JSON: identifies this exact result."""
-        import hashlib
+        """SHA-256 of the results JSON as written (``to_json()``)."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
 
-        return hashlib.sha256(self.to_json(indent=None).encode("utf-8")).hexdigest()
+    def report_id(self) -> str:
+        """The report ID printed on the documents: derived from the results JSON's hash."""
+        return report_id_of(self.to_json().encode("utf-8"))
 
     def to_json(self, indent: int | None = 1) -> str:
         """The results as JSON text (stable key order, UTF-8 safe)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from simreport.findings import CHECKS
+from simreport.models import report_context
 from simreport.render import figures
 from simreport.results import Result
 
@@ -167,8 +168,46 @@ def build_context(result: Result, medium: str) -> dict:
 
         overview = {"grid": result.overview["grid"], "rows_per_block": f"{result.overview['rows_per_block']:.1f}",
                     "svg": grid_svg("max"), "mean_svg": grid_svg("mean")}
+    report_id = result.report_id()
+    info = result.report or {}
+    not_stated = "not stated"
+    model = info.get("model") or not_stated
+    if info.get("model") and info.get("model_version"):
+        model = f"{info['model']} (version {info['model_version']})"
+    cover = {
+        "report_id": report_id,
+        "rows": [("Model", model), ("Dataset", info.get("dataset") or not_stated),
+                 ("Owner", info.get("owner") or not_stated), ("Validator", info.get("validator") or not_stated),
+                 ("Report ID", report_id), ("Date", result.created[:10]),
+                 ("Input", f"{result.input['path']} ({n:,} records x {dim:,} dimensions)")],
+    }
+    toc = [("summary", "Summary"), ("purpose", "Purpose"), ("mechanism", "Test Mechanism"),
+           ("risk", "Signs of High Risk"), ("statistics", "Statistics"), ("near-duplicates", "Near-duplicate pairs"),
+           ("heatmap", "Heatmap"), ("strengths", "Strengths"), ("limitations", "Limitations"),
+           ("appendix", "Appendix: how this report was produced"), ("signoff", "Review and sign-off")]
+    keywords = ["embedding validation", "cosine similarity", "model risk", report_id]
+    keywords += [v for v in (info.get("model"), info.get("dataset")) if v]
+    pdf_meta = {
+        "author": ", ".join(v for v in (info.get("validator"), info.get("owner")) if v) or "simreport",
+        "subject": f"Cosine-similarity validation test of {info.get('model') or 'an embedding model'} on "
+                   f"{n:,} records: outcome {STATUS_WORDS[result.status].lower()}",
+        "keywords": ", ".join(keywords),
+    }
+    configuration = []
+    if result.configuration:
+        for section, keys in result.configuration.items():
+            if section == "thresholds":
+                continue  # printed in the thresholds table
+            for key, value in keys.items():
+                configuration.append((f"{section}.{key}", "not set" if value is None else
+                                      ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
     return {
         "medium": medium,
+        "report_id": report_id,
+        "cover": cover,
+        "toc": toc,
+        "pdf_meta": pdf_meta,
+        "configuration": configuration,
         "title": params["title"],
         "status": result.status,
         "status_word": STATUS_WORDS[result.status],
@@ -210,4 +249,5 @@ def build_context(result: Result, medium: str) -> dict:
         "metadata": metadata,
         "parameters": parameter_rows,
         "thresholds": threshold_rows,
+        "model": report_context(result.model),
     }

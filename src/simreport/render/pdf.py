@@ -6,6 +6,7 @@ and files inside the template directories, so rendering never touches the networ
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -38,16 +39,48 @@ def local_fetcher(allowed_dirs: list[Path]):
     return LocalOnlyFetcher()
 
 
-def render_pdf(result: Result, templates: str | Path | None = None) -> bytes:
-    """The PDF report as bytes."""
+RESULTS_ATTACHMENT = "simreport-results.json"
+PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/ua-1", "none")
+
+
+def render_pdf(result: Result, templates: str | Path | None = None, pdf_variant: str = "pdf/a-3b",
+               attachments: dict[str, bytes] | None = None) -> bytes:
+    """The PDF report as bytes.
+
+    The results JSON is always embedded as ``simreport-results.json`` (its SHA-256 gives
+    the report ID printed on every page); ``attachments`` adds more files (name -> bytes).
+    ``pdf_variant`` is a WeasyPrint variant (PDF/A-3b by default) or "none".
+    """
+    import hashlib
+
     import weasyprint
 
+    if pdf_variant not in PDF_VARIANTS:
+        raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
     env = make_environment(templates)
     context = build_context(result, "pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
     html = env.get_template("report.html.j2").render(report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
-    document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/",
-                               url_fetcher=local_fetcher(allowed))
-    return document.write_pdf()
+    fetcher = local_fetcher(allowed)
+    document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/", url_fetcher=fetcher)
+    results_json = result.to_json().encode("utf-8")
+    files = {RESULTS_ATTACHMENT: (results_json, "The results this report was rendered from (simreport JSON)")}
+    for name, data in (attachments or {}).items():
+        files[name] = (data, f"Supplied with the report: {name}")
+    moment = _created(result.created)
+    embedded = [weasyprint.Attachment(string=data, name=name, description=description, relationship="Data",
+                                      created=moment, modified=moment, url_fetcher=fetcher)
+                for name, (data, description) in files.items()]
+    identifier = hashlib.sha256(results_json).hexdigest()[:32].encode("ascii")
+    options = {"attachments": embedded, "custom_metadata": True, "pdf_identifier": identifier}
+    if pdf_variant != "none":
+        options["pdf_variant"] = pdf_variant
+    return document.write_pdf(**options)
+
+
+def _created(stamp: str):
+    from datetime import datetime
+
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

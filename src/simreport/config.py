@@ -1,0 +1,240 @@
+"""Configuration: ``simreport.toml`` (or ``--config FILE``), overridden by command-line flags.
+
+One schema, :data:`SCHEMA`, lists every key with its type and check; unknown keys and
+bad values raise :class:`ConfigError` naming the key. ``effective_config`` merges the
+defaults, the file and the flags the user actually typed, in that order.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from simreport.findings import CHECKS
+
+DEFAULT_FILE = "simreport.toml"
+FORMATS = ("json", "html", "pdf")
+PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/ua-1", "none")
+PLOTLYJS_MODES = ("inline", "directory", "cdn")
+
+
+class ConfigError(ValueError):
+    """A configuration key that is unknown or has a bad value."""
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("must be text")
+    return value
+
+
+def _number(lo: float | None = None, hi: float | None = None) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError("must be a number")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ValueError(f"must lie between {lo} and {hi}")
+        return float(value)
+
+    return check
+
+
+def _integer(lo: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("must be a whole number")
+        if value < lo:
+            raise ValueError(f"must be at least {lo}")
+        return value
+
+    return check
+
+
+def _choice(*options: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("must be true or false")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value in (None, "") else _text(value)
+
+
+def _color_range(value: Any) -> list[float] | str:
+    if value == "auto":
+        return "auto"
+    if (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
+            and value[0] < value[1]):
+        return [float(value[0]), float(value[1])]
+    raise ValueError('must be "auto" or [low, high] with low < high')
+
+
+def _formats(value: Any) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not items or any(str(f).strip() not in FORMATS for f in items):
+        raise ValueError(f"must be a list drawn from {', '.join(FORMATS)}")
+    return [str(f).strip() for f in items]
+
+
+def _color_scale(value: Any) -> str:
+    from simreport.render.figures import colorscale
+
+    colorscale(_text(value))
+    return value
+
+
+def _threshold_levels(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise TypeError("must be a table like { warn = 0.5, fail = 0.7 }")
+    out = {}
+    for level, number in value.items():
+        if level not in ("warn", "fail"):
+            raise ValueError(f"has unknown level {level!r} (use warn, fail)")
+        out[level] = _number()(number)
+    return out
+
+
+# section -> key -> (default, check)
+SCHEMA: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
+    "report": {
+        "title": ("Cosine similarity test", _text),
+        "model": (None, _optional_text),
+        "model_version": (None, _optional_text),
+        "dataset": (None, _optional_text),
+        "owner": (None, _optional_text),
+        "validator": (None, _optional_text),
+    },
+    "test": {
+        "near_duplicate_threshold": (0.95, _number(-1, 1)),
+        "opposed_threshold": (-0.5, _number(-1, 1)),
+        "display_cap": (300, _integer(2)),
+        "heatmap_order": ("cluster", _choice("cluster", "input")),
+        "seed": (0, _integer(0)),
+    },
+    "thresholds": {c.id: ({"warn": c.warn, "fail": c.fail}, _threshold_levels) for c in CHECKS.values()},
+    "render": {
+        "formats": (list(FORMATS), _formats),
+        "color_scale": ("RdBu_r", _color_scale),
+        "color_range": ([-1.0, 1.0], _color_range),
+        "templates": (None, _optional_text),
+        "pdf_variant": ("pdf/a-3b", _choice(*PDF_VARIANTS)),
+        "plotlyjs": ("inline", _choice(*PLOTLYJS_MODES)),
+        "attach_data": (False, _boolean),
+    },
+    "engine": {
+        "runner": ("threads", _choice("threads", "loop", "dask")),
+        "workers": (2, _integer(1)),
+        "tile_size": (2048, _integer(1)),
+        "scheduler": (None, _optional_text),
+    },
+}
+
+
+def defaults() -> dict[str, dict[str, Any]]:
+    """The built-in configuration."""
+    return {section: {key: copy.deepcopy(default) for key, (default, _) in keys.items()}
+            for section, keys in SCHEMA.items()}
+
+
+def check_values(values: dict, source: str) -> dict[str, dict[str, Any]]:
+    """Validate a partial configuration; errors name the key and the source."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: the configuration must be a table of sections")
+    out: dict[str, dict[str, Any]] = {}
+    for section, keys in values.items():
+        if section not in SCHEMA:
+            raise ConfigError(f"{source}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+        if not isinstance(keys, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table of keys")
+        for key, value in keys.items():
+            if key not in SCHEMA[section]:
+                raise ConfigError(f"{source}: unknown key {section}.{key} (known in [{section}]: "
+                                  f"{', '.join(SCHEMA[section])})")
+            try:
+                checked = SCHEMA[section][key][1](value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{source}: {section}.{key} = {value!r} {exc}") from None
+            out.setdefault(section, {})[key] = checked
+    return out  # warn/fail order is checked on the merged configuration (TestOptions.check)
+
+
+def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
+    """Parse and validate a TOML configuration file."""
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    values = check_values(raw, str(path))
+    templates = values.get("render", {}).get("templates")
+    if templates and not Path(templates).is_absolute():  # relative to the configuration file
+        values["render"]["templates"] = str(Path(path).parent / templates)
+    return values
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """``--config FILE`` when given, else ./simreport.toml when it exists."""
+    if explicit is not None:
+        return explicit
+    default = Path(DEFAULT_FILE)
+    return default if default.is_file() else None
+
+
+def effective_config(file_values: dict | None, flag_values: dict | None) -> dict[str, dict[str, Any]]:
+    """Defaults, then the file, then the flags (each a partial, already checked)."""
+    config = defaults()
+    for layer in (file_values or {}, flag_values or {}):
+        for section, keys in layer.items():
+            for key, value in keys.items():
+                if section == "thresholds":
+                    config[section][key] = {**config[section][key], **value}
+                else:
+                    config[section][key] = value
+    return config
+
+
+def thresholds_of(config: dict) -> dict[str, dict[str, float]]:
+    """The finding thresholds of a configuration (every check, both levels)."""
+    return {k: dict(v) for k, v in config["thresholds"].items()}
+
+
+def to_toml(config: dict) -> str:
+    """The configuration as TOML text (for ``simreport config --show``)."""
+    lines = []
+    for section, keys in config.items():
+        lines.append(f"[{section}]")
+        for key, value in keys.items():
+            if value is None:
+                lines.append(f"# {key} = (not set)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False)

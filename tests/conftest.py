@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+# the system Chromium (Debian's package; .ci/run installs it) and the flags it needs here
+CHROMIUM = os.environ.get("SIMREPORT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Playwright driving the system Chromium (it never downloads a browser of its own)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def planted_embeddings(n: int = 120, d: int = 24, seed: int = 7) -> tuple[np.ndarray, list[tuple[int, int]]]:

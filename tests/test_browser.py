@@ -10,19 +10,14 @@ run still checks that the heatmap is drawn.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("SIMREPORT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+from conftest import CHROMIUM, CHROMIUM_ARGS, LOCAL_SCHEMES
 
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM}")
 
@@ -59,17 +54,6 @@ class Watched:
         assert self.page_errors == [], f"uncaught errors in the page: {self.page_errors}"
         assert self.console_errors == [], f"console errors: {self.console_errors}"
         assert self.dialogs == [], f"the page opened dialogs: {self.dialogs}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ table and the heatmap (which shows all twelve rows, with tick labels).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
@@ -21,6 +20,7 @@ import numpy as np
 import pytest
 
 import simreport
+from conftest import LOCAL_SCHEMES
 from simreport.render import figures, shipped_templates
 from simreport.render import pdf as pdf_render
 from simreport.results import Result
@@ -38,10 +38,6 @@ HOSTILE = [
 LABELS = HOSTILE + [f"plain {k}" for k in range(8, 12)]
 PLANTED_PAIRS = [(0, 1), (2, 3), (4, 5), (6, 7)]
 
-CHROMIUM = os.environ.get("SIMREPORT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 
 def planted() -> np.ndarray:
@@ -148,17 +144,6 @@ def test_html_keeps_labels_out_of_markup(reports, source):
 
 
 # ----------------------------------------------------------------------------- (a) in Chromium
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -60,3 +60,21 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path):
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert not out.exists() or os.listdir(out) == []
+
+
+def test_long_runs_are_announced_with_an_estimate(tmp_path):
+    import os
+
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).standard_normal((500, 8)).astype(np.float32))
+    env = {**os.environ, "SIMREPORT_GFLOPS": "0.00001"}  # pretend a very slow machine: the estimate is hours
+    proc = subprocess.run([sys.executable, "-m", "simreport", "run", str(tmp_path / "x.npy"), "-o",
+                           str(tmp_path / "r"), "--format", "json"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "500 records x 8 dimensions: about" in proc.stderr and "minutes" in proc.stderr
+    quiet = subprocess.run([sys.executable, "-m", "simreport", "run", str(tmp_path / "x.npy"), "-o",
+                            str(tmp_path / "q"), "--format", "json", "--quiet"], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert quiet.returncode == 0 and quiet.stderr == ""

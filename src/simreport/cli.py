@@ -454,5 +454,10 @@ def verify(pdf_path: Path, input_path: Path | None) -> None:
         sys.exit(3)
 
 
+from simreport.cli_compare import compare_command  # noqa: E402  (built from the helpers above)
+
+main.add_command(compare_command())
+
+
 if __name__ == "__main__":
     main()

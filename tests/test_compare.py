@@ -4,6 +4,7 @@ findings, documents and the ``compare`` command."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import numpy as np
@@ -215,6 +216,14 @@ def test_cli_compare_two_embedding_files(tmp_path):
     assert data["parameters"]["thresholds"]["spread_ratio"] == {"warn": 0.99, "fail": 0.98}
     assert data["results"][0]["parameters"]["thresholds"]["mean_similarity"]["warn"] == 0.0
     assert data["results"][0]["heatmap"]["labels"][0].startswith("item ")
+    # the PDF carries the comparison JSON: verify checks it and the input file
+    checked = run_cli("verify", str(prefix) + ".pdf", str(tmp_path / "b.npy"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert re.search(r"Models +first vs second", checked.stdout) and "SC-" in checked.stdout
+    # and the comparison JSON re-renders without recomputing
+    again = run_cli("render", str(prefix) + ".json", "-o", str(tmp_path / "again"), "--format", "html")
+    assert again.returncode == 0, again.stderr
+    assert "first" in (tmp_path / "again.html").read_text(encoding="utf-8")
     np.save(tmp_path / "short.npy", b[:50])
     mismatch = run_cli("compare", str(tmp_path / "a.npy"), str(tmp_path / "short.npy"), "-o", str(tmp_path / "bad"))
     assert mismatch.returncode == 2 and "60 and 50 rows" in mismatch.stderr

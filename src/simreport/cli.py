@@ -19,7 +19,7 @@ from simreport.cosine_test import TestOptions, cosine_similarity_test
 from simreport.inputs import Embeddings, InputError, load_embeddings
 from simreport.models import attach
 from simreport.output import OutputError, write_all
-from simreport.results import Result, load_result
+from simreport.results import ReportDocument, Result, load_document
 
 FORMATS = ("json", "html", "pdf")
 
@@ -58,7 +58,8 @@ def _color_range(text: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-def _render(result: Result, prefix: Path, render: dict, attachments: dict[str, bytes] | None = None) -> list[Path]:
+def _render(result: ReportDocument, prefix: Path, render: dict,
+            attachments: dict[str, bytes] | None = None) -> list[Path]:
     """Render every requested format in memory, then write them all at once.
 
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
@@ -386,12 +387,12 @@ def demo(prefix: Path, **kw) -> None:
 @_guard
 def render(results_path: Path, prefix: Path | None, formats: str, templates: str | None, pdf_variant: str | None,
            plotlyjs: str | None, quiet: bool) -> None:
-    """Re-render a saved results JSON without recomputing."""
+    """Re-render a saved results (or comparison) JSON without recomputing."""
     import json
 
     chosen = _formats(formats)
     try:
-        result = load_result(results_path)
+        result = load_document(results_path)
     except json.JSONDecodeError as exc:
         raise InputError(f"{results_path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
                          "give a results file written by simreport.") from None
@@ -403,7 +404,7 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
     except ValueError as exc:
         raise InputError(f"{results_path}: {exc}; give a results file written by simreport.") from None
     prefix = prefix or results_path.with_suffix("")
-    recorded = (result.configuration or {}).get("render", {})
+    recorded = (getattr(result, "configuration", None) or {}).get("render", {})
     flags = {key: value for key, value in (("templates", templates), ("pdf_variant", pdf_variant),
                                            ("plotlyjs", plotlyjs)) if value is not None}
     try:

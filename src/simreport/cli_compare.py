@@ -115,7 +115,8 @@ def compare_command() -> click.Command:
         comparison = _run(data_a, data_b, options, compare_options, list(names) or None,
                           [e.block if e is not None else None for e in embedded], quiet)
         attach_embedded(comparison, embedded)
-        cli._written(_render(comparison, prefix, config["render"]), quiet)
+        extra = cli._data_attachments(data_a, comparison) if config["render"]["attach_data"] else None
+        cli._written(cli._render(comparison, prefix, config["render"], extra), quiet)
 
     return compare
 
@@ -135,22 +136,3 @@ def _run(data_a, data_b, options, compare_options, names, blocks, quiet: bool):
         task = bar.add_task("tiles", total=comparison_tiles(data_a.n, options))
         return compare_embeddings(data_a, data_b, options, compare_options, names=names, models=blocks,
                                   progress=lambda k: bar.advance(task, k))
-
-
-def _render(comparison, prefix: Path, render: dict) -> list[Path]:
-    """Every requested format in memory, then all written at once (nothing on failure)."""
-    from simreport.compare import render_comparison_html, render_comparison_pdf
-    from simreport.output import write_all
-
-    templates = render.get("templates")
-    files: dict[Path, bytes] = {}
-    for fmt in render["formats"]:
-        path = prefix.with_name(prefix.name + f".{fmt}")
-        if fmt == "json":
-            files[path] = comparison.to_json().encode("utf-8")
-        elif fmt == "html":
-            files[path] = render_comparison_html(comparison, templates).encode("utf-8")
-        else:
-            files[path] = render_comparison_pdf(comparison, templates, render.get("pdf_variant"))
-    write_all(files)
-    return list(files)

@@ -27,8 +27,9 @@ import platform
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from numba import njit
@@ -38,10 +39,10 @@ from simreport.cosine_test import TestOptions, cosine_similarity_test
 from simreport.engine import band_tasks, exact_moments, normalise_rows, single_threaded_blas, total_tiles
 from simreport.findings import STATUS_ORDER, Check, Finding, judge
 from simreport.inputs import Embeddings, InputError
-from simreport.results import Result, Stopwatch, created_timestamp
+from simreport.results import COMPARISON_KIND, ReportDocument, Result, Stopwatch, created_timestamp
 
 SCHEMA_VERSION = "1.0"
-KIND = "simreport-comparison"
+KIND = COMPARISON_KIND
 JOINT_BINS = 100  # per axis over [-1, 1]: cells 0.02 wide
 
 COMPARE_CHECKS: dict[str, Check] = {c.id: c for c in (
@@ -513,8 +514,11 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
 
 
 @dataclass
-class Comparison:
+class Comparison(ReportDocument):
     """Two models on the same records: both results, their agreement and the comparison's findings."""
+
+    TEMPLATE: ClassVar[str] = "compare.html.j2"
+    ID_PREFIX: ClassVar[str] = "SC"
 
     tool: dict
     environment: dict
@@ -543,37 +547,8 @@ class Comparison:
         return Result.from_dict(self.results[1])
 
     @property
-    def findings(self) -> list[Finding]:
-        return [Finding(**f) for f in self.findings_data]
-
-    @property
-    def status(self) -> str:
-        return self.summary["status"]
-
-    @property
     def correlation(self) -> float | None:
         return self.agreement["correlation"]["pearson"]
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["findings"] = data.pop("findings_data")
-        ordered = {"schema_version": data.pop("schema_version"), "kind": data.pop("kind")}
-        ordered.update(data)
-        return ordered
-
-    def to_json(self, indent: int | None = 1) -> str:
-        import json
-
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
-
-    def fingerprint(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
-
-    def report_id(self) -> str:
-        digest = self.fingerprint()[:16].upper()
-        return "SC-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
 
     @classmethod
     def from_dict(cls, data: dict) -> Comparison:
@@ -593,29 +568,10 @@ class Comparison:
             raise ValueError(f"comparison file lacks {', '.join(missing)}")
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    @classmethod
-    def from_json(cls, text: str) -> Comparison:
-        import json
+    def render_context(self, medium: str) -> dict:
+        from simreport.render.compare_context import build_compare_context
 
-        return cls.from_dict(json.loads(text))
-
-    def to_html(self, path: str | Path | None = None, templates: str | Path | None = None) -> str:
-        """Render the HTML comparison report; write it to ``path`` when given. Returns the HTML."""
-        html = render_comparison_html(self, templates)
-        if path is not None:
-            from simreport.output import write_atomic
-
-            write_atomic(Path(path), html.encode("utf-8"))
-        return html
-
-    def to_pdf(self, path: str | Path, templates: str | Path | None = None) -> None:
-        """Render the PDF comparison report to ``path``."""
-        from simreport.output import write_atomic
-
-        write_atomic(Path(path), render_comparison_pdf(self, templates))
-
-    def _repr_html_(self) -> str:
-        return render_comparison_html(self, fragment=True)
+        return build_compare_context(self, medium)
 
 
 def load_comparison(path: str | Path) -> Comparison:
@@ -756,45 +712,3 @@ def attach_embedded(comparison: Comparison, embedded: list) -> None:
             result = Result.from_dict(comparison.results[k])
             attach(result, record)
             comparison.results[k] = result.to_dict()
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-def render_comparison_html(comparison: Comparison, templates: str | Path | None = None,
-                           fragment: bool = False) -> str:
-    """The HTML comparison report (plotly.js inlined; no network needed to open it)."""
-    from simreport.render import make_environment
-    from simreport.render.compare_context import build_compare_context
-    from simreport.render.html import plotly_js
-
-    env = make_environment(templates)
-    context = build_compare_context(comparison, "html")
-    context["plotlyjs"] = plotly_js()
-    context["fragment"] = fragment
-    context["results_json"] = comparison.to_dict()
-    context["dom_prefix"] = "simreport" if not fragment else f"simreport-{comparison.fingerprint()[:12]}"
-    return env.get_template("compare.html.j2").render(report=context)
-
-
-def render_comparison_pdf(comparison: Comparison, templates: str | Path | None = None,
-                          pdf_variant: str | None = None) -> bytes:
-    """The PDF comparison report, laid out by WeasyPrint with no network access.
-    ``pdf_variant``: a WeasyPrint variant such as "pdf/a-3b" (None or "none": plain PDF)."""
-    import weasyprint
-
-    from simreport.render import make_environment, shipped_templates
-    from simreport.render.compare_context import build_compare_context
-    from simreport.render.pdf import local_fetcher
-
-    env = make_environment(templates)
-    context = build_compare_context(comparison, "pdf")
-    context["fragment"] = False
-    context["dom_prefix"] = "simreport"
-    html = env.get_template("compare.html.j2").render(report=context)
-    allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
-    document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/",
-                               url_fetcher=local_fetcher(allowed))
-    if pdf_variant and pdf_variant != "none":
-        return document.write_pdf(pdf_variant=pdf_variant, custom_metadata=True)
-    return document.write_pdf()

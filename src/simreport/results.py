@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 from simreport.findings import Finding
 
@@ -21,10 +22,11 @@ OPTIONAL_FIELDS = {"overview", "clusters", "report", "configuration", "model", "
                    "schema_version"}
 
 
-def report_id_of(results_json: bytes) -> str:
-    """'SR-' and the first 16 hex digits of SHA-256 of the results JSON bytes, in groups of 4."""
+def report_id_of(results_json: bytes, prefix: str = "SR") -> str:
+    """Prefix ('SR' for a run, 'SC' for a comparison) and the first 16 hex digits of the
+    SHA-256 of the JSON bytes, in groups of 4."""
     digest = hashlib.sha256(results_json).hexdigest()[:16].upper()
-    return "SR-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
+    return f"{prefix}-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
 
 
 def created_timestamp() -> str:
@@ -62,9 +64,83 @@ class Stopwatch:
         return None if reproducible() else dict(self.laps)
 
 
+class ReportDocument:
+    """What a single-run Result and a two-model Comparison share: their JSON form, the
+    fingerprint and report ID derived from it, and rendering to HTML and PDF.
+
+    Subclasses are dataclasses with ``findings_data`` and ``summary`` fields and set
+    ``TEMPLATE`` (the entry template), ``ID_PREFIX`` and :meth:`render_context`.
+    """
+
+    TEMPLATE: ClassVar[str]
+    ID_PREFIX: ClassVar[str]
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings as :class:`Finding` objects."""
+        return [Finding(**f) for f in self.findings_data]
+
+    @property
+    def status(self) -> str:
+        """Worst finding status: pass, warn or fail."""
+        return self.summary["status"]
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["findings"] = data.pop("findings_data")
+        head = {key: data.pop(key) for key in ("schema_version", "kind") if key in data}
+        return {**head, **data}
+
+    def to_json(self, indent: int | None = 1) -> str:
+        """The document's data as JSON text (stable key order, UTF-8 safe)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the JSON as written (``to_json()``)."""
+        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+
+    def report_id(self) -> str:
+        """The report ID printed on the documents: derived from the JSON's hash."""
+        return report_id_of(self.to_json().encode("utf-8"), self.ID_PREFIX)
+
+    @classmethod
+    def from_json(cls, text: str):
+        return cls.from_dict(json.loads(text))
+
+    def render_context(self, medium: str) -> dict:
+        """The plain data the templates receive (see :mod:`simreport.render.context`)."""
+        raise NotImplementedError
+
+    def to_html(self, path: str | Path | None = None, **options) -> str:
+        """Render the HTML report; write it to ``path`` when given. Returns the HTML."""
+        from simreport.render.html import render_html
+
+        html = render_html(self, **options)
+        if path is not None:
+            from simreport.output import write_atomic
+
+            write_atomic(Path(path), html.encode("utf-8"))
+        return html
+
+    def to_pdf(self, path: str | Path, **options) -> None:
+        """Render the PDF report to ``path``."""
+        from simreport.output import write_atomic
+        from simreport.render.pdf import render_pdf
+
+        write_atomic(Path(path), render_pdf(self, **options))
+
+    def _repr_html_(self) -> str:
+        from simreport.render.html import render_html
+
+        return render_html(self, fragment=True)
+
+
 @dataclass
-class Result:
+class Result(ReportDocument):
     """One run of the cosine-similarity test: numbers, findings, heatmap and provenance."""
+
+    TEMPLATE: ClassVar[str] = "report.html.j2"
+    ID_PREFIX: ClassVar[str] = "SR"
 
     tool: dict
     environment: dict
@@ -90,37 +166,10 @@ class Result:
     schema_version: str = SCHEMA_VERSION
     extra: dict = field(default_factory=dict)
 
-    @property
-    def findings(self) -> list[Finding]:
-        """The findings as :class:`Finding` objects."""
-        return [Finding(**f) for f in self.findings_data]
-
-    @property
-    def status(self) -> str:
-        """Worst finding status: pass, warn or fail."""
-        return self.summary["status"]
-
-    def to_dict(self) -> dict:
-        data = asdict(self)
-        data["findings"] = data.pop("findings_data")
-        ordered = {"schema_version": data.pop("schema_version")}
-        ordered.update(data)
-        return ordered
-
-    def fingerprint(self) -> str:
-        """SHA-256 of the results JSON as written (``to_json()``)."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
-
-    def report_id(self) -> str:
-        """The report ID printed on the documents: derived from the results JSON's hash."""
-        return report_id_of(self.to_json().encode("utf-8"))
-
-    def to_json(self, indent: int | None = 1) -> str:
-        """The results as JSON text (stable key order, UTF-8 safe)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
-
     @classmethod
     def from_dict(cls, data: dict) -> Result:
+        if data.get("kind") not in (None, "simreport-result"):
+            raise ValueError(f"this is a {data.get('kind')} file, not the results of a single run")
         version = str(data.get("schema_version", ""))
         if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
             raise ValueError(f"results schema version {version or '(missing)'} is not supported "
@@ -133,32 +182,33 @@ class Result:
             raise ValueError(f"results file lacks {', '.join(missing)}")
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    @classmethod
-    def from_json(cls, text: str) -> Result:
-        return cls.from_dict(json.loads(text))
+    def render_context(self, medium: str) -> dict:
+        from simreport.render.context import build_context
 
-    def to_html(self, path: str | Path | None = None, **options) -> str:
-        """Render the HTML report; write it to ``path`` when given. Returns the HTML."""
-        from simreport.render.html import render_html
+        return build_context(self, medium)
 
-        html = render_html(self, **options)
-        if path is not None:
-            from simreport.output import write_atomic
 
-            write_atomic(Path(path), html.encode("utf-8"))
-        return html
+COMPARISON_KIND = "simreport-comparison"
 
-    def to_pdf(self, path: str | Path, **options) -> None:
-        """Render the PDF report to ``path``."""
-        from simreport.output import write_atomic
-        from simreport.render.pdf import render_pdf
 
-        write_atomic(Path(path), render_pdf(self, **options))
+def document_from_dict(data: object) -> ReportDocument:
+    """A single run's Result or a Comparison, by the JSON's ``kind``."""
+    if not isinstance(data, dict):
+        raise ValueError("the JSON is not a simreport results object")
+    if data.get("kind") == COMPARISON_KIND:
+        from simreport.compare import Comparison
 
-    def _repr_html_(self) -> str:
-        from simreport.render.html import render_html
+        return Comparison.from_dict(data)
+    return Result.from_dict(data)
 
-        return render_html(self, fragment=True)
+
+def load_document(path: str | Path) -> ReportDocument:
+    """Read a JSON written by simreport: a single run's results or a comparison."""
+    path = Path(path)
+    try:
+        return document_from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: results file not found") from None
 
 
 def load_result(path: str | Path) -> Result:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from simreport.inputs import InputError, file_sha256
 from simreport.render.pdf import RESULTS_ATTACHMENT
-from simreport.results import Result, report_id_of
+from simreport.results import Result, document_from_dict, report_id_of
 
 
 @dataclass
@@ -60,23 +60,65 @@ def verify_report(pdf: Path, input_file: Path | None = None) -> Verification:
         raise InputError(f"{pdf}: no {RESULTS_ATTACHMENT} attached; this PDF was not written by simreport "
                          "(or its attachment was removed).")
     raw = attachments[RESULTS_ATTACHMENT]
-    computed_id = report_id_of(raw)
+    try:
+        document = document_from_dict(json.loads(raw.decode("utf-8")))
+        problem = None
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+        document, problem = None, str(exc)
+    computed_id = report_id_of(raw, document.ID_PREFIX if document is not None else "SR")
     stated_id = info.get("simreportreportid", "")
     outcome.checks.append(("report ID in the PDF metadata matches the attached results", computed_id == stated_id,
                            f"attachment gives {computed_id}, metadata says {stated_id or '(none)'}"))
     compact_page = "".join(first_page.split())
     outcome.checks.append(("report ID printed on page 1 matches the attached results",
                            computed_id in compact_page, f"looked for {computed_id} on page 1"))
-    try:
-        result = Result.from_json(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-        outcome.checks.append(("attached results are readable simreport JSON", False, str(exc)))
+    if document is None:
+        outcome.checks.append(("attached results are readable simreport JSON", False, problem))
         return outcome
-    outcome.checks.append(("attached results are readable simreport JSON", True, f"schema {result.schema_version}"))
+    outcome.checks.append(("attached results are readable simreport JSON", True,
+                           f"schema {document.schema_version}"))
+    outcome.claims = _claims(document, computed_id)
+    if "input-fingerprint.json" in attachments:
+        try:
+            fingerprint = json.loads(attachments["input-fingerprint.json"])
+            same = all(fingerprint.get(key) == document.input.get(key) for key in ("path", "n"))
+            if isinstance(document, Result):
+                same = same and fingerprint.get("array_sha256") == document.input["array_sha256"]
+        except (json.JSONDecodeError, AttributeError):
+            same = False
+        outcome.checks.append(("attached input fingerprint agrees with the results", same, "input-fingerprint.json"))
+    if input_file is not None:
+        if not input_file.is_file():
+            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
+        actual = file_sha256(input_file)
+        recorded = _input_hashes(document)
+        outcome.checks.append((f"SHA-256 of {input_file.name} matches the report", actual in recorded,
+                               f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}"))
+    return outcome
+
+
+def _input_hashes(document) -> list[str | None]:
+    """The input-file SHA-256 values a document records (one per model for a comparison)."""
+    if isinstance(document, Result):
+        return [document.input.get("sha256")]
+    return [Result.from_dict(r).input.get("sha256") for r in document.results]
+
+
+def _claims(document, report_id: str) -> list[tuple[str, str]]:
+    """What the document states, for the reader of ``simreport verify``."""
+    counts = document.summary["counts"]
+    outcome = f"{document.status} ({counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed)"
+    findings = [(f"Finding {f.id}", f"{f.status}: {f.message}") for f in document.findings]
+    if not isinstance(document, Result):
+        return [("Report ID", report_id), ("Title", document.title),
+                ("Models", " vs ".join(document.names)),
+                ("Input", f"{document.input['path']}: {document.input['n']:,} records"),
+                ("Created", document.created), ("Tool", f"{document.tool['name']} {document.tool['version']}"),
+                ("Outcome", outcome)] + findings
+    result = document
     info_block = result.report or {}
-    counts = result.summary["counts"]
-    outcome.claims = [
-        ("Report ID", computed_id),
+    return [
+        ("Report ID", report_id),
         ("Title", result.parameters.get("title", "")),
         ("Model", " ".join(v for v in (info_block.get("model"), info_block.get("model_version")) if v)
          or "not stated"),
@@ -86,20 +128,5 @@ def verify_report(pdf: Path, input_file: Path | None = None) -> Verification:
         ("Array SHA-256", result.input["array_sha256"]),
         ("Created", result.created),
         ("Tool", f"{result.tool['name']} {result.tool['version']}"),
-        ("Outcome", f"{result.status} ({counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed)"),
-    ] + [(f"Finding {f.id}", f"{f.status}: {f.message}") for f in result.findings]
-    if "input-fingerprint.json" in attachments:
-        try:
-            fingerprint = json.loads(attachments["input-fingerprint.json"])
-            same = fingerprint.get("array_sha256") == result.input["array_sha256"]
-        except (json.JSONDecodeError, AttributeError):
-            same = False
-        outcome.checks.append(("attached input fingerprint agrees with the results", same, "input-fingerprint.json"))
-    if input_file is not None:
-        if not input_file.is_file():
-            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
-        actual = file_sha256(input_file)
-        expected = result.input.get("sha256")
-        outcome.checks.append((f"SHA-256 of {input_file.name} matches the report", actual == expected,
-                               f"file {actual}, report {expected}"))
-    return outcome
+        ("Outcome", outcome),
+    ] + findings

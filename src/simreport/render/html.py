@@ -6,8 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from simreport.render import make_environment
-from simreport.render.context import build_context
-from simreport.results import Result
+from simreport.results import ReportDocument
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +28,7 @@ def plotly_cdn_url() -> str:
     return f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
 
 
-def render_html(result: Result, templates: str | Path | None = None, fragment: bool = False,
+def render_html(result: ReportDocument, templates: str | Path | None = None, fragment: bool = False,
                 plotlyjs: str = "inline") -> str:
     """The HTML report as text. ``fragment`` gives a <div> for notebooks (no <html> shell).
 
@@ -39,11 +38,11 @@ def render_html(result: Result, templates: str | Path | None = None, fragment: b
     if plotlyjs not in PLOTLYJS_MODES:
         raise ValueError(f"unknown plotly.js mode {plotlyjs!r}; use one of {', '.join(PLOTLYJS_MODES)}")
     env = make_environment(templates)
-    context = build_context(result, "html")
+    context = result.render_context("html")
     context["plotly"] = ({"inline": plotly_js()} if plotlyjs == "inline" else
                          {"inline": None, "src": PLOTLY_FILE if plotlyjs == "directory" else plotly_cdn_url()})
     context["fragment"] = fragment
     context["results_json"] = result.to_dict()
     # element ids: fixed for documents; unique per result in notebooks, where several share a page
     context["dom_prefix"] = "simreport" if not fragment else f"simreport-{result.fingerprint()[:12]}"
-    return env.get_template("report.html.j2").render(report=context)
+    return env.get_template(result.TEMPLATE).render(report=context)

@@ -11,8 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from simreport.render import make_environment, shipped_templates
-from simreport.render.context import build_context
-from simreport.results import Result
+from simreport.results import ReportDocument
 
 
 class RefusedURL(RuntimeError):
@@ -43,7 +42,7 @@ RESULTS_ATTACHMENT = "simreport-results.json"
 PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/ua-1", "none")
 
 
-def render_pdf(result: Result, templates: str | Path | None = None, pdf_variant: str = "pdf/a-3b",
+def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_variant: str = "pdf/a-3b",
                attachments: dict[str, bytes] | None = None) -> bytes:
     """The PDF report as bytes.
 
@@ -58,15 +57,15 @@ def render_pdf(result: Result, templates: str | Path | None = None, pdf_variant:
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
     env = make_environment(templates)
-    context = build_context(result, "pdf")
+    context = result.render_context("pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
-    html = env.get_template("report.html.j2").render(report=context)
+    html = env.get_template(result.TEMPLATE).render(report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     fetcher = local_fetcher(allowed)
     document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/", url_fetcher=fetcher)
     results_json = result.to_json().encode("utf-8")
-    files = {RESULTS_ATTACHMENT: (results_json, "The results this report was rendered from (simreport JSON)")}
+    files = {RESULTS_ATTACHMENT: (results_json, "The data this report was rendered from (simreport JSON)")}
     for name, data in (attachments or {}).items():
         files[name] = (data, f"Supplied with the report: {name}")
     moment = _created(result.created)

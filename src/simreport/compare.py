@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import math
 import platform
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -36,8 +34,8 @@ from numba import njit
 
 from simreport import __version__
 from simreport.cosine_test import TestOptions, cosine_similarity_test
-from simreport.engine import band_tasks, exact_moments, normalise_rows, single_threaded_blas, total_tiles
-from simreport.findings import STATUS_ORDER, Check, Finding, judge
+from simreport.engine import band_tasks, exact_moments, normalise_rows, on_threads, total_tiles
+from simreport.findings import STATUS_ORDER, Check, Finding, judge, merge_thresholds
 from simreport.inputs import Embeddings, InputError
 from simreport.results import COMPARISON_KIND, ReportDocument, Result, Stopwatch, created_timestamp
 
@@ -81,27 +79,9 @@ COMPARE_CHECKS: dict[str, Check] = {c.id: c for c in (
 )}
 
 
-def default_compare_thresholds() -> dict[str, dict[str, float]]:
-    return {c.id: {"warn": c.warn, "fail": c.fail} for c in COMPARE_CHECKS.values()}
-
-
 def merge_compare_thresholds(overrides: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
     """Defaults with overrides applied; unknown ids or levels, and warn beyond fail, raise ValueError."""
-    merged = default_compare_thresholds()
-    for check_id, levels in (overrides or {}).items():
-        if check_id not in merged:
-            raise ValueError(f"unknown comparison finding {check_id!r}; known: {', '.join(merged)}")
-        for level, value in levels.items():
-            if level not in ("warn", "fail"):
-                raise ValueError(f"unknown level {level!r} for {check_id}; use warn or fail")
-            merged[check_id][level] = float(value)
-    for check_id, levels in merged.items():
-        higher = COMPARE_CHECKS[check_id].worse == "higher"
-        if (higher and levels["warn"] > levels["fail"]) or (not higher and levels["warn"] < levels["fail"]):
-            relation = "at most" if higher else "at least"
-            raise ValueError(f"{check_id}: warn threshold {levels['warn']:g} must be {relation} the fail "
-                             f"threshold {levels['fail']:g}")
-    return merged
+    return merge_thresholds(overrides, COMPARE_CHECKS, "comparison finding")
 
 
 def split_thresholds(thresholds: dict[str, dict[str, float]] | None) -> tuple[dict, dict]:
@@ -288,39 +268,18 @@ def agreement_pass(unit_a: np.ndarray, unit_b: np.ndarray, k: int, threshold: fl
     """All tiles of the upper triangle for both models at once, on ``workers`` threads."""
     n = unit_a.shape[0]
     t = np.float32(threshold)
-    tasks = band_tasks(n, tile_size)
-    workers = max(1, min(workers, len(tasks)))
-    queue = iter(tasks)
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def worker() -> AgreementPartial:
-        partial = AgreementPartial.empty(n, k, cap)
-        while not stop.is_set():
-            with lock:
-                task = next(queue, None)
-            if task is None:
-                break
-            for band in task:
-                r0 = band * tile_size
-                rows_a, rows_b = unit_a[r0:r0 + tile_size], unit_b[r0:r0 + tile_size]
-                for c0 in range(r0, n, tile_size):
-                    if stop.is_set():
-                        return partial
-                    partial.add_tile(rows_a @ unit_a[c0:c0 + tile_size].T, rows_b @ unit_b[c0:c0 + tile_size].T,
-                                     r0, c0, t)
-                    if progress is not None:
-                        progress(1)
-        return partial
+    def run_one(task: tuple[int, ...], partial: AgreementPartial, tick: Callable[[], None]) -> None:
+        for band in task:
+            r0 = band * tile_size
+            rows_a, rows_b = unit_a[r0:r0 + tile_size], unit_b[r0:r0 + tile_size]
+            for c0 in range(r0, n, tile_size):
+                partial.add_tile(rows_a @ unit_a[c0:c0 + tile_size].T, rows_b @ unit_b[c0:c0 + tile_size].T,
+                                 r0, c0, t)
+                tick()
 
-    with single_threaded_blas():
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-compare") as pool:
-            futures = [pool.submit(worker) for _ in range(workers)]
-            try:
-                partials = [f.result() for f in futures]
-            except BaseException:
-                stop.set()
-                raise
+    partials = on_threads(band_tasks(n, tile_size), workers, lambda: AgreementPartial.empty(n, k, cap), run_one,
+                          progress)
     total = partials[0]
     for other in partials[1:]:
         total.merge(other)

@@ -271,6 +271,46 @@ def run_loop(unit: np.ndarray, settings: EngineSettings,
     return partial
 
 
+def on_threads(tasks: list, workers: int, new_partial: Callable[[], object],
+               run_one: Callable[[object, object, Callable[[], None]], None],
+               progress: ProgressCallback | None = None) -> list:
+    """Run work units on ``workers`` threads with single-threaded BLAS; one partial per thread.
+
+    ``run_one(task, partial, tick)`` folds a task into the thread's partial and calls
+    ``tick()`` after every tile; after Ctrl-C or a failure in another thread, ``tick``
+    raises :class:`Cancelled` so every thread stops after its current tile.
+    """
+    workers = max(1, min(workers, len(tasks)))
+    lock = threading.Lock()
+    queue: Iterator = iter(tasks)
+    stop = threading.Event()
+
+    def tick() -> None:
+        if stop.is_set():
+            raise Cancelled
+        if progress is not None:
+            progress(1)
+
+    def worker():
+        partial = new_partial()
+        while not stop.is_set():
+            with lock:
+                task = next(queue, None)
+            if task is None:
+                break
+            run_one(task, partial, tick)
+        return partial
+
+    with single_threaded_blas():
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
+            futures = [pool.submit(worker) for _ in range(workers)]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                stop.set()
+                raise
+
+
 def run_threads(unit: np.ndarray, settings: EngineSettings,
                 progress: ProgressCallback | None = None) -> Partial:
     """Tiles on ``settings.workers`` threads, each with single-threaded BLAS.
@@ -278,36 +318,9 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
     While one thread is in its matrix product, another runs its reduction, so both
     cores stay busy. Each thread owns a partial; they are merged at the end.
     """
-    tasks = band_tasks(unit.shape[0], settings.tile_size)
-    workers = max(1, min(settings.workers, len(tasks)))
-    lock = threading.Lock()
-    queue: Iterator[tuple[int, ...]] = iter(tasks)
-    stop = threading.Event()
-
-    def tick() -> None:
-        if stop.is_set():  # Ctrl-C or a failed worker: give up after this tile
-            raise Cancelled
-        if progress is not None:
-            progress(1)
-
-    def worker() -> Partial:
-        partial = Partial.empty(unit.shape[0], settings)
-        while not stop.is_set():
-            with lock:
-                task = next(queue, None)
-            if task is None:
-                break
-            run_task(unit, task, settings, partial, tick)
-        return partial
-
-    with single_threaded_blas():
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
-            futures = [pool.submit(worker) for _ in range(workers)]
-            try:
-                partials = [f.result() for f in futures]
-            except BaseException:
-                stop.set()
-                raise
+    partials = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers,
+                          lambda: Partial.empty(unit.shape[0], settings),
+                          lambda task, partial, tick: run_task(unit, task, settings, partial, tick), progress)
     return merge_all(partials)
 
 

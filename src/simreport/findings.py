@@ -81,24 +81,26 @@ class Finding:
         return asdict(self)
 
 
-def default_thresholds() -> dict[str, dict[str, float]]:
+def default_thresholds(checks: dict[str, Check] | None = None) -> dict[str, dict[str, float]]:
     """``{check id: {"warn": x, "fail": y}}`` with the documented defaults."""
-    return {c.id: {"warn": c.warn, "fail": c.fail} for c in CHECKS.values()}
+    return {c.id: {"warn": c.warn, "fail": c.fail} for c in (checks or CHECKS).values()}
 
 
-def merge_thresholds(overrides: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
-    """Defaults with user overrides applied; unknown ids or levels raise ValueError."""
-    merged = default_thresholds()
+def merge_thresholds(overrides: dict[str, dict[str, float]] | None, checks: dict[str, Check] | None = None,
+                     what: str = "finding") -> dict[str, dict[str, float]]:
+    """Defaults with user overrides applied; unknown ids or levels, or warn beyond fail, raise ValueError."""
+    checks = checks or CHECKS
+    merged = default_thresholds(checks)
     for check_id, levels in (overrides or {}).items():
         if check_id not in merged:
-            raise ValueError(f"unknown finding {check_id!r}; known: {', '.join(merged)}")
+            raise ValueError(f"unknown {what} {check_id!r}; known: {', '.join(merged)}")
         for level, value in levels.items():
             if level not in ("warn", "fail"):
                 raise ValueError(f"unknown level {level!r} for {check_id}; use warn or fail")
             merged[check_id][level] = float(value)
     for check_id, levels in merged.items():
         warn, fail = levels["warn"], levels["fail"]
-        worse_when_higher = CHECKS[check_id].worse == "higher"
+        worse_when_higher = checks[check_id].worse == "higher"
         if (worse_when_higher and warn > fail) or (not worse_when_higher and warn < fail):
             relation = "at most" if worse_when_higher else "at least"
             raise ValueError(f"{check_id}: warn threshold {warn:g} must be {relation} the fail threshold {fail:g}")

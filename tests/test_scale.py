@@ -78,3 +78,20 @@ def test_long_runs_are_announced_with_an_estimate(tmp_path):
                             str(tmp_path / "q"), "--format", "json", "--quiet"], capture_output=True, text=True,
                            env=env, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_html_stays_under_8_mb_above_the_display_cap(tmp_path):
+    import numpy as np
+
+    import simreport
+    from simreport.compare import compare_embeddings
+    from simreport.inputs import from_array
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2000, 16)).astype(np.float32)
+    result = simreport.run_test(x)  # default display cap 300: cluster view, records view, overview
+    assert result.clusters is not None and len(result.heatmap["indices"]) == 300
+    assert len(result.to_html().encode("utf-8")) < 8_000_000
+    y = (x + rng.standard_normal(x.shape)).astype(np.float32)
+    comparison = compare_embeddings(from_array(x, source="a"), from_array(y, source="b"))
+    assert len(comparison.to_html().encode("utf-8")) < 8_000_000

@@ -33,7 +33,7 @@ import numpy as np
 from numba import njit
 
 from simreport import __version__
-from simreport.cosine_test import TestOptions, cosine_similarity_test
+from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
 from simreport.engine import band_tasks, exact_moments, normalise_rows, on_threads, total_tiles
 from simreport.findings import STATUS_ORDER, Check, Finding, judge, merge_thresholds
 from simreport.inputs import Embeddings, InputError
@@ -316,7 +316,7 @@ def _aligned_heatmap(reference: dict, unit: np.ndarray, name_ref: str) -> dict:
     block = unit[idx]
     values = (block @ block.T).astype(np.float64)
     out = dict(reference)
-    out["values"] = np.round(values, 4).tolist()
+    out["values"] = picture_values(values)
     out["order"] = "reference"
     out["description"] = (f"The heatmap shows the same {len(idx):,} records as {name_ref}'s heatmap, in the same order "
                           f"(chosen and ordered from {name_ref}'s similarities), so the two pictures can be compared "
@@ -335,7 +335,7 @@ def _aligned_clusters(reference: dict, unit_ref: np.ndarray, unit: np.ndarray, c
     order = view.order
     mean = mean[np.ix_(order, order)]
     out = dict(reference)
-    out["mean"] = [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in mean]
+    out["mean"] = picture_values(mean)
     out["description"] = (f"The cluster view uses {name_ref}'s {k} clusters and order, and shows this model's exact "
                           "mean similarity between every two of them (from the clusters' vector sums), so both "
                           "cluster views compare cell by cell.")

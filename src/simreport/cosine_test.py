@@ -78,6 +78,15 @@ class TestOptions:
             raise ValueError(f"thresholds: {exc}") from None
 
 
+PICTURE_DECIMALS = 3  # similarities drawn in heatmaps: ample for colour and hover, and keeps the HTML small
+
+
+def picture_values(matrix: np.ndarray) -> list[list[float | None]]:
+    """A matrix for a picture (heatmap, cluster view, overview) as JSON lists; NaN -> None."""
+    rounded = np.round(np.asarray(matrix, dtype=np.float64), PICTURE_DECIMALS)
+    return [[None if np.isnan(v) else float(v) for v in row] for row in rounded]
+
+
 def _short(label: str) -> str:
     return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "\u2026"
 
@@ -91,7 +100,7 @@ def _heatmap(view: HeatmapView, labels: list[str], cap: int) -> dict:
     return {
         "indices": view.indices,
         "labels": [_short(labels[k]) for k in view.indices],
-        "values": np.round(view.values.astype(np.float64), 4).tolist(),
+        "values": picture_values(view.values),
         "selection": view.selection,
         "order": view.order,
         "display_cap": cap,
@@ -201,7 +210,7 @@ def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict
         "order": view.order,
         "sizes": [view.sizes[c] for c in view.order],
         "examples": [[_short(labels[r]) for r in view.examples[c]] for c in view.order],
-        "mean": [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in view.mean],
+        "mean": picture_values(view.mean),
         "description": (
             f"The cluster view groups all {unit.shape[0]:,} records into {k} clusters (spherical k-means on cosine, "
             f"seed {options.seed}, {view.iterations} rounds) and shows the exact mean similarity between every two "
@@ -213,8 +222,5 @@ def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict
 def _overview(s: SimilarityStats) -> dict:
     """The coarse grid kept during the pass: max and mean per block, input order."""
     grid = s.grid_max.shape[0]
-
-    def plain(a: np.ndarray) -> list:
-        return [[None if np.isnan(v) else round(float(v), 4) for v in row] for row in a]
-
-    return {"grid": grid, "rows_per_block": s.n / grid, "max": plain(s.grid_max), "mean": plain(s.grid_mean)}
+    return {"grid": grid, "rows_per_block": s.n / grid, "max": picture_values(s.grid_max),
+            "mean": picture_values(s.grid_mean)}

@@ -30,10 +30,13 @@ def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environm
             raise FileNotFoundError(f"{path}: templates directory not found")
         loaders.append(jinja2.FileSystemLoader(str(path)))
     loaders.append(jinja2.FileSystemLoader(str(shipped_templates())))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # |tojson: keep the data's own key order and drop the spaces (the embedded results are large)
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "separators": (",", ":"), "allow_nan": False}
+    return env

@@ -96,7 +96,7 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
         "y": names,
         "colorscale": colorscale(scale),
         "colorbar": {"title": {"text": "cosine similarity"}},
-        "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.4f}}<extra></extra>",
+        "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.3f}}<extra></extra>",
         "hoverongaps": False,
     }
     if values is not None:

@@ -53,7 +53,11 @@ def test_pdf_declares_pdfa3b_with_metadata_and_language(report):
     assert info["/Title"] == "Cosine similarity test"
     assert "MRM Team" in info["/Author"]
     assert "Complaints encoder" in info["/Subject"] and "Complaints encoder" in info["/Keywords"]
-    assert str(reader.trailer["/Root"]["/Lang"]) == "en"
+    root = reader.trailer["/Root"]
+    assert str(root["/Lang"]) == "en"
+    assert "sRGB" in str(root["/OutputIntents"][0].get_object()["/OutputConditionIdentifier"])
+    spec = root["/Names"]["/EmbeddedFiles"]["/Names"][1].get_object()
+    assert spec["/AFRelationship"] == "/Data" and spec["/EF"]["/F"].get_object()["/Subtype"] == "/application/json"
     fonts = [page["/Resources"]["/Font"][name].get_object() for page in reader.pages
              for name in page["/Resources"].get("/Font", {})]
     assert fonts and all("/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"]

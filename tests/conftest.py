@@ -18,6 +18,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 
+def refuse_network(target, blocked: list[str]) -> None:
+    """Route every request of a Playwright page or context: local schemes pass, anything
+    else is aborted and its URL recorded in ``blocked``."""
+
+    def route(r):
+        if r.request.url.startswith(LOCAL_SCHEMES):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    target.route("**/*", route)
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Playwright driving the system Chromium (it never downloads a browser of its own)."""

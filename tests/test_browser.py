@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, LOCAL_SCHEMES
+from conftest import CHROMIUM, CHROMIUM_ARGS, refuse_network
 
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM}")
 
@@ -67,14 +67,7 @@ def open_report(browser):
         page = context.new_page()
         watched = Watched(page)
 
-        def route(r):
-            if r.request.url.startswith(LOCAL_SCHEMES):
-                r.continue_()
-            else:
-                watched.blocked.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
+        refuse_network(context, watched.blocked)
         page.on("console", lambda m: watched.console_errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: watched.page_errors.append(str(e)))
 

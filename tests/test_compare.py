@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import LOCAL_SCHEMES, run_cli
+from conftest import refuse_network, run_cli
 from model_texts import MODEL, SENTENCES, write_csv
 from simreport import compare, engine, models
 from simreport.compare import CompareOptions, Comparison, compare_embeddings, compare_models
@@ -257,15 +257,7 @@ def test_comparison_html_draws_both_heatmaps_offline(self_comparison, tmp_path, 
     try:
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def route(request_route):
-            if request_route.request.url.startswith(LOCAL_SCHEMES):
-                request_route.continue_()
-            else:
-                blocked.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
+        refuse_network(page, blocked)
         page.goto(path.as_uri())
         page.wait_for_function("document.querySelectorAll('.plot .main-svg').length >= 2", timeout=20000)
         rows = page.evaluate("[0, 1].map(k => document.getElementById('simreport-heatmap-' + k).data[0].z.length)")

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import simreport
-from conftest import LOCAL_SCHEMES
+from conftest import refuse_network
 from simreport.render import figures, shipped_templates
 from simreport.render import pdf as pdf_render
 from simreport.results import Result
@@ -160,18 +160,11 @@ def open_page(browser):
         contexts.append(context)
         blocked, dialogs, errors = [], [], []
 
-        def route(r):
-            if r.request.url.startswith(LOCAL_SCHEMES):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-
         def dialog(d):
             dialogs.append(f"{d.type}: {d.message}")
             d.dismiss()
 
-        context.route("**/*", route)
+        refuse_network(context, blocked)
         page = context.new_page()
         page.on("dialog", dialog)
         page.on("pageerror", lambda e: errors.append(str(e)))

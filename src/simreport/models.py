@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simreport.inputs import InputError, array_sha256
+from simreport.inputs import InputError, array_sha256, file_sha256
 
 OFFLINE_VARIABLES = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 INSTALL_HINT = ("model support is an optional extra: install torch first (pip install torch==2.13.0), "
@@ -147,14 +147,6 @@ def _is_model_file(relative: Path) -> bool:
     return not (name.endswith(DOC_SUFFIXES) or name.split(".")[0] in DOC_NAMES)
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def model_files(path: Path) -> list[Path]:
     """The files the fingerprint covers, sorted by relative path."""
     return sorted((p for p in path.rglob("*") if p.is_file() and _is_model_file(p.relative_to(path))),
@@ -180,7 +172,7 @@ def fingerprint_directory(path: str | Path) -> tuple[str, list[dict]]:
     for p in files:
         relative = p.relative_to(path).as_posix()
         size = p.stat().st_size
-        digest = _file_digest(p)
+        digest = file_sha256(p)
         outer.update(f"{relative}\0{size}\0{digest}\n".encode())
         listed.append({"file": relative, "bytes": size, "sha256": digest})
     _FINGERPRINTS[stamp] = (outer.hexdigest(), listed)

@@ -166,11 +166,7 @@ def overlap_svg(distribution: list[int], k: int) -> str:
                      f'height="{hgt:.1f}" fill="#4a6fa5"/>')
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
                      f'text-anchor="middle">{m}</text>')
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>')
-    for frac in (0.0, 0.5, 1.0):
-        y = top + plot_h - frac * plot_h
-        parts.append(f'<text x="{left - 5}" y="{y:.1f}" font-size="10" text-anchor="end" '
-                     f'dominant-baseline="middle">{int(round(frac * peak)):,}</text>')
+    parts += figures.count_axes(left, top, plot_w, plot_h, peak)
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'
                  f'nearest neighbours in common (of {k})</text>')
     parts.append("</svg>")

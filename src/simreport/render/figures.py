@@ -221,6 +221,17 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
     return "".join(parts)
 
 
+def count_axes(left: float, top: float, plot_w: float, plot_h: float, peak: int) -> list[str]:
+    """SVG for a bar chart's axes: the baseline, the vertical axis and counts 0, peak/2, peak."""
+    parts = [f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>',
+             f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>']
+    for frac in (0.0, 0.5, 1.0):
+        y = top + plot_h - frac * plot_h
+        parts.append(f'<text x="{left - 5}" y="{y:.1f}" font-size="10" text-anchor="end" '
+                     f'dominant-baseline="middle">{int(round(frac * peak)):,}</text>')
+    return parts
+
+
 def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[float, str]],
                   x_label: str, rebin: int = 10, width: int = 640, height: int = 230) -> str:
     """Bar chart of a fine histogram (rebinned for display) with labelled vertical markers."""
@@ -254,15 +265,10 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
             h = count / peak * plot_h
             parts.append(f'<rect x="{left + k * bar_w:.2f}" y="{top + plot_h - h:.2f}" '
                          f'width="{max(bar_w - 0.3, 0.3):.2f}" height="{h:.2f}" fill="#4a6fa5"/>')
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>')
-    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>')
+    parts += count_axes(left, top, plot_w, plot_h, peak)
     for tick in np.linspace(x0, x1, 6):
         parts.append(f'<text x="{sx(tick):.1f}" y="{top + plot_h + 14}" font-size="10" '
                      f'text-anchor="middle">{tick:.2f}</text>')
-    for frac in (0.0, 0.5, 1.0):
-        y = top + plot_h - frac * plot_h
-        parts.append(f'<text x="{left - 5}" y="{y:.1f}" font-size="10" text-anchor="end" '
-                     f'dominant-baseline="middle">{int(round(frac * peak)):,}</text>')
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" '
                  f'text-anchor="middle">{escape(x_label)}</text>')
     for k, (value, name) in enumerate(markers):

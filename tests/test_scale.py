@@ -95,3 +95,24 @@ def test_html_stays_under_8_mb_above_the_display_cap(tmp_path):
     y = (x + rng.standard_normal(x.shape)).astype(np.float32)
     comparison = compare_embeddings(from_array(x, source="a"), from_array(y, source="b"))
     assert len(comparison.to_html().encode("utf-8")) < 8_000_000
+
+
+def test_cli_dask_engine_matches_threads(tmp_path):
+    import json
+
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(5).standard_normal((900, 12)).astype(np.float32))
+    outputs = {}
+    for engine in ("threads", "dask"):
+        proc = subprocess.run([sys.executable, "-m", "simreport", "run", str(tmp_path / "x.npy"), "-o",
+                               str(tmp_path / engine), "--format", "json", "--quiet", "--engine", engine,
+                               "--tile-size", "256"], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        outputs[engine] = json.loads((tmp_path / f"{engine}.json").read_text())
+    a, b = outputs["threads"], outputs["dask"]
+    assert b["parameters"]["runner"] == "dask"
+    for key in ("near_duplicates", "most_similar", "opposed", "nearest_neighbour", "findings"):
+        assert a[key] == b[key], key
+    assert a["stats"]["histogram"] == b["stats"]["histogram"]
+    assert a["stats"]["threshold_counts"] == b["stats"]["threshold_counts"]

@@ -35,7 +35,7 @@ from numba import njit
 from simreport import __version__
 from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
 from simreport.engine import band_tasks, exact_moments, normalise_rows, on_threads, total_tiles
-from simreport.findings import STATUS_ORDER, Check, Finding, judge, merge_thresholds
+from simreport.findings import STATUS_ORDER, Check, Finding, format_value, judge, limits_text, merge_thresholds
 from simreport.inputs import Embeddings, InputError
 from simreport.results import COMPARISON_KIND, ReportDocument, Result, Stopwatch, created_timestamp
 
@@ -411,15 +411,13 @@ def measure_agreement(unit_a: np.ndarray, unit_b: np.ndarray, labels: list[str],
     }
 
 
-def _fmt(value: float, unit: str) -> str:
-    if unit == "share":
-        return f"{value * 100:.3g}%"
-    return f"{value:.3f}"
-
-
 def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                         thresholds: dict[str, dict[str, float]]) -> list[Finding]:
     """The comparison's findings: relative crowding and discrimination, and agreement."""
+
+    def pct(share: float) -> str:
+        return format_value(share, "share")
+
     na, nb = names
     med_a, med_b = a.nearest_neighbour["quantiles"]["p50"], b.nearest_neighbour["quantiles"]["p50"]
     n = a.input["n"]
@@ -438,12 +436,12 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                          f"The median record's nearest neighbour has similarity {med_a:.3f} under {na} and {med_b:.3f} "
                          f"under {nb}: {crowded} is more crowded by {abs(med_a - med_b):.3f}"),
         "near_duplicate_gap": (abs(share_a - share_b),
-                               f"{_fmt(share_a, 'share')} of records have a neighbour at or above {t:.2f} under {na} "
-                               f"and {_fmt(share_b, 'share')} under {nb}: {more} puts "
+                               f"{pct(share_a)} of records have a neighbour at or above {t:.2f} under {na} "
+                               f"and {pct(share_b)} under {nb}: {more} puts "
                                f"{abs(share_a - share_b) * 100:.3g} percentage points more of the records next to a "
                                "near-duplicate"
                                if share_a != share_b else
-                               f"{_fmt(share_a, 'share')} of records have a neighbour at or above {t:.2f} under both "
+                               f"{pct(share_a)} of records have a neighbour at or above {t:.2f} under both "
                                "models"),
         "spread_ratio": (ratio,
                          f"The standard deviation of pairwise similarity is {std_a:.3f} under {na} and {std_b:.3f} "
@@ -454,8 +452,8 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                                  "The correlation of the two models' similarities is undefined: one model gives every "
                                  "pair the same similarity"),
         "neighbour_agreement": (nbr["mean_overlap"],
-                                f"On average {_fmt(nbr['mean_overlap'], 'share')} of a record's {nbr['k']} nearest "
-                                f"neighbours are the same under both models; {_fmt(nbr['same_nearest_share'], 'share')}"
+                                f"On average {pct(nbr['mean_overlap'])} of a record's {nbr['k']} nearest "
+                                f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"
                                 " of records have the same nearest neighbour"),
     }
     out = []
@@ -465,8 +463,7 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
         status = judge(float(value), warn, fail, check.worse)
         if check_id == "similarity_agreement" and r is None:
             status = "warn"
-        word = "above" if check.worse == "higher" else "below"
-        limits = f"warn {word} {_fmt(warn, check.unit)}, fail {word} {_fmt(fail, check.unit)}"
+        limits = limits_text(check, warn, fail)
         out.append(Finding(check_id, check.title, status, float(value), fail, warn, check.worse,
                            f"{evidence} ({limits}): {status}."))
     return out

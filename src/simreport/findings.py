@@ -114,15 +114,17 @@ def judge(value: float, warn: float, fail: float, worse: str) -> str:
     return "fail" if value < fail else "warn" if value < warn else "pass"
 
 
-def _fmt(value: float, unit: str) -> str:
+def format_value(value: float, unit: str) -> str:
+    """A finding's value or limit as shown in messages and reports: shares in %, else 3 decimals."""
     if unit == "share":
         return f"{value * 100:.3g}%"
     return f"{value:.3f}"
 
 
-def _limits(check: Check, warn: float, fail: float) -> str:
+def limits_text(check: Check, warn: float, fail: float) -> str:
+    """'warn above X, fail above Y' (or below, when lower is worse)."""
     word = "above" if check.worse == "higher" else "below"
-    return f"warn {word} {_fmt(warn, check.unit)}, fail {word} {_fmt(fail, check.unit)}"
+    return f"warn {word} {format_value(warn, check.unit)}, fail {word} {format_value(fail, check.unit)}"
 
 
 def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Finding]:
@@ -151,16 +153,16 @@ def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Findi
             f"The standard deviation of cosine similarity over all {pairs:,} pairs is {v:.3f} "
             f"around a mean of {stats['mean']:.3f}"),
         "near_duplicate_share": lambda v: (
-            f"{nn['items_above_threshold']:,} of {n:,} records ({_fmt(v, 'share')}) have a nearest neighbour "
+            f"{nn['items_above_threshold']:,} of {n:,} records ({format_value(v, 'share')}) have a nearest neighbour "
             f"at or above {nd['threshold']:.2f}; {nd['pairs']:,} pairs reach that threshold"),
         "opposed_pairs": lambda v: (
-            f"{opp['pairs']:,} of {pairs:,} pairs ({_fmt(v, 'share')}) have similarity at or below "
+            f"{opp['pairs']:,} of {pairs:,} pairs ({format_value(v, 'share')}) have similarity at or below "
             f"{opp['threshold']:.2f}, involving {opp['items']:,} records"),
         "neighbour_crowding": lambda v: (
             f"The median record's nearest neighbour has similarity {v:.3f} "
             f"(5th percentile {nn['quantiles']['p05']:.3f}, 95th {nn['quantiles']['p95']:.3f})"),
         "identical_rows": lambda v: (
-            f"{ident['rows']:,} of {n:,} rows ({_fmt(v, 'share')}) repeat an earlier row exactly, "
+            f"{ident['rows']:,} of {n:,} rows ({format_value(v, 'share')}) repeat an earlier row exactly, "
             f"in {ident['groups']:,} groups of identical vectors"),
     }
     findings = []
@@ -168,7 +170,7 @@ def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Findi
         warn, fail = thresholds[check_id]["warn"], thresholds[check_id]["fail"]
         value = float(values[check_id])
         status = judge(value, warn, fail, check.worse)
-        message = f"{evidence[check_id](value)} ({_limits(check, warn, fail)}): {status}."
+        message = f"{evidence[check_id](value)} ({limits_text(check, warn, fail)}): {status}."
         findings.append(Finding(check_id, check.title, status, value, fail, warn, check.worse, message))
     return findings
 

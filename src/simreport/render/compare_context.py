@@ -11,6 +11,7 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
+from simreport.findings import format_value
 from simreport.render import figures
 from simreport.render.context import STATUS_WORDS, build_context
 from simreport.results import Result
@@ -26,10 +27,6 @@ def _share(value: float | None) -> str:
 
 def _signed(value: float, digits: int = 3) -> str:
     return f"{value:+.{digits}f}"
-
-
-def _fmt(value: float, unit: str) -> str:
-    return f"{value * 100:.3g}%" if unit == "share" else f"{value:.3f}"
 
 
 def _side_by_side(a: Result, b: Result) -> list[dict]:
@@ -89,8 +86,9 @@ def _compare_findings(comparison) -> list[dict]:
         unit = check.unit if check else "similarity"
         word = "above" if f.worse == "higher" else "below"
         out.append({"id": f.id, "anchor": f"compare-{f.id}", "title": f.title, "status": f.status,
-                    "status_word": STATUS_WORDS[f.status], "value": _fmt(f.value, unit),
-                    "warn": f"{word} {_fmt(f.warn_threshold, unit)}", "fail": f"{word} {_fmt(f.threshold, unit)}",
+                    "status_word": STATUS_WORDS[f.status], "value": format_value(f.value, unit),
+                    "warn": f"{word} {format_value(f.warn_threshold, unit)}",
+                    "fail": f"{word} {format_value(f.threshold, unit)}",
                     "message": f.message})
     return out
 
@@ -196,26 +194,21 @@ def build_compare_context(comparison, medium: str) -> dict:
     corr, nbr, nd = ag["correlation"], ag["neighbours"], ag["near_duplicates"]
     n = comparison.input["n"]
     report_id = comparison.report_id()
-    heatmaps = []
-    for k, (ctx, name) in enumerate(zip((ctx_a, ctx_b), names, strict=True)):
-        entry = {"name": name, "description": ctx["heatmap"]["description"], "plot_id": f"heatmap-{k}",
-                 "values_key": ["results", k, "heatmap", "values"]}
-        if medium == "html":
-            entry["figure"] = _side_figure(ctx["heatmap"]["figure"])
-        else:
-            entry["svg"] = ctx["heatmap"]["svg"]
-        heatmaps.append(entry)
-    clusters = None
-    if ctx_a.get("clusters") and ctx_b.get("clusters"):
-        clusters = []
+    def pair_of_views(view: str, values: str) -> list[dict]:
+        """Both models' picture of one view ("heatmap" or "clusters"), side by side."""
+        entries = []
         for k, (ctx, name) in enumerate(zip((ctx_a, ctx_b), names, strict=True)):
-            entry = {"name": name, "description": ctx["clusters"]["description"], "plot_id": f"clusters-{k}",
-                     "values_key": ["results", k, "clusters", "mean"]}
+            entry = {"name": name, "description": ctx[view]["description"], "plot_id": f"{view}-{k}",
+                     "values_key": ["results", k, view, values]}
             if medium == "html":
-                entry["figure"] = _side_figure(ctx["clusters"]["figure"])
+                entry["figure"] = _side_figure(ctx[view]["figure"])
             else:
-                entry["svg"] = ctx["clusters"]["svg"]
-            clusters.append(entry)
+                entry["svg"] = ctx[view]["svg"]
+            entries.append(entry)
+        return entries
+
+    heatmaps = pair_of_views("heatmap", "values")
+    clusters = pair_of_views("clusters", "mean") if ctx_a.get("clusters") and ctx_b.get("clusters") else None
     outcomes = [{"name": name, "status": r.status, "status_word": STATUS_WORDS[r.status],
                  "counts": r.summary["counts"]} for name, r in zip(names, (a, b), strict=True)]
     findings = _compare_findings(comparison)
@@ -243,8 +236,8 @@ def build_compare_context(comparison, medium: str) -> dict:
     from simreport.compare import COMPARE_CHECKS
 
     compare_thresholds = [{"id": c.id, "title": c.title, "measure": c.measure, "worse": c.worse,
-                           "warn": _fmt(params["thresholds"][c.id]["warn"], c.unit),
-                           "fail": _fmt(params["thresholds"][c.id]["fail"], c.unit),
+                           "warn": format_value(params["thresholds"][c.id]["warn"], c.unit),
+                           "fail": format_value(params["thresholds"][c.id]["fail"], c.unit),
                            "rationale": c.rationale} for c in COMPARE_CHECKS.values()]
     parameter_rows = [
         ("Nearest neighbours compared per record (k)", str(params["neighbours"])),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from simreport.findings import CHECKS
+from simreport.findings import CHECKS, format_value
 from simreport.models import report_context
 from simreport.render import figures
 from simreport.results import Result
@@ -25,10 +25,6 @@ def _count(value: int) -> str:
 
 def _share(part: int, whole: int) -> str:
     return f"{100.0 * part / whole:.2f}%" if whole else "n/a"
-
-
-def _finding_value(value: float, unit: str) -> str:
-    return f"{value * 100:.3g}%" if unit == "share" else f"{value:.3f}"
 
 
 def _percentile_name(key: str) -> str:
@@ -64,9 +60,9 @@ def build_context(result: Result, medium: str) -> dict:
         word = "above" if f.worse == "higher" else "below"
         findings.append({
             "id": f.id, "anchor": f"finding-{f.id}", "title": f.title, "status": f.status,
-            "status_word": STATUS_WORDS[f.status], "value": _finding_value(f.value, unit),
-            "warn": f"{word} {_finding_value(f.warn_threshold, unit)}",
-            "fail": f"{word} {_finding_value(f.threshold, unit)}", "message": f.message,
+            "status_word": STATUS_WORDS[f.status], "value": format_value(f.value, unit),
+            "warn": f"{word} {format_value(f.warn_threshold, unit)}",
+            "fail": f"{word} {format_value(f.threshold, unit)}", "message": f.message,
         })
     quantiles = stats["quantiles"]
     stats_rows = [
@@ -127,8 +123,8 @@ def build_context(result: Result, medium: str) -> dict:
         ("Tile size / runner / workers", f"{params['tile_size']:,} / {params['runner']} / {params['workers']}"),
     ]
     threshold_rows = [{"id": c.id, "title": c.title, "measure": c.measure,
-                       "warn": _finding_value(params["thresholds"][c.id]["warn"], c.unit),
-                       "fail": _finding_value(params["thresholds"][c.id]["fail"], c.unit),
+                       "warn": format_value(params["thresholds"][c.id]["warn"], c.unit),
+                       "fail": format_value(params["thresholds"][c.id]["fail"], c.unit),
                        "worse": c.worse, "rationale": c.rationale} for c in CHECKS.values()]
     heatmap = {
         "description": heat["description"], "shown": shown, "selection": heat["selection"],

@@ -24,6 +24,7 @@ from simreport.kernels import HIST_BINS, reduce_tile, row_stats
 HIST_EDGES = np.linspace(-1.0, 1.0, HIST_BINS + 1)
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95, "p99": 0.99}
 DEFAULT_LADDER = (0.80, 0.90, 0.95, 0.98, 0.99)
+BORDERLINE_LISTED = 50  # borderline pairs named in the results (all are counted)
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class EngineSettings:
     lowest_k: int = 10
     grid_size: int = 128
     tile_size: int = 2048
-    runner: str = "threads"  # "loop", "threads" or "dask"
+    runner: str = "threads"  # "loop", "threads", "dask" or "torch"
     workers: int = 2
     scheduler: str | None = None  # dask scheduler address; None starts a local cluster
+    device: str = "cpu"  # torch engine: "cpu" or "cuda"
+    precision: str = "exact"  # torch engine: "exact" (float32) or "screen" (bfloat16, exact re-checks)
 
     @property
     def thresholds(self) -> tuple[float, ...]:
@@ -75,6 +78,11 @@ class Partial:
     grid_max: np.ndarray = field(repr=False)
     grid_sum: np.ndarray = field(repr=False)
     tiles: int = 0
+    # pairs within float32 rounding of a threshold, (i, j, similarity, threshold): the
+    # torch engine finds them (the numba kernel does not look)
+    borderline: list = field(default_factory=list)
+    borderline_total: int = 0
+    engine_info: dict | None = None  # which engine, device and precision produced this
 
     @classmethod
     def empty(cls, n: int, settings: EngineSettings) -> Partial:
@@ -164,6 +172,9 @@ def merge(a: Partial, b: Partial) -> Partial:
         grid_max=np.maximum(a.grid_max, b.grid_max),
         grid_sum=a.grid_sum + b.grid_sum,
         tiles=a.tiles + b.tiles,
+        borderline=sorted(set(a.borderline) | set(b.borderline), key=lambda p: (p[0], p[1], p[3]))[:BORDERLINE_LISTED],
+        borderline_total=a.borderline_total + b.borderline_total,
+        engine_info=a.engine_info or b.engine_info,
     )
     better = (b.row_best > a.row_best) | ((b.row_best == a.row_best) & (b.row_best_idx < a.row_best_idx))
     out.row_best[better] = b.row_best[better]
@@ -334,6 +345,12 @@ RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_t
 def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
                   progress: ProgressCallback | None = None) -> Partial:
     """Run the tile pass with the runner named in ``settings``."""
+    if settings.runner == "torch":
+        from simreport.torch_engine import run_torch
+
+        return run_torch(unit, settings, progress)
+    if settings.precision != "exact":
+        raise ValueError(f"precision {settings.precision!r} needs the torch engine (--engine torch)")
     if settings.runner == "dask":
         from simreport.dask_runner import run_dask
 
@@ -422,6 +439,9 @@ class SimilarityStats:
     tile_std: float
     tiles: int
     settings: EngineSettings
+    engine_info: dict = field(default_factory=dict)
+    borderline: list = field(default_factory=list)
+    borderline_total: int = 0
 
 
 def histogram_quantiles(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float) -> dict[str, float]:
@@ -527,6 +547,10 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
         tile_std=tile_std,
         tiles=partial.tiles,
         settings=settings,
+        engine_info=partial.engine_info or {"engine": settings.runner, "device": "cpu", "precision": "exact",
+                                            "tile_product": "float32"},
+        borderline=list(partial.borderline),
+        borderline_total=partial.borderline_total,
     )
 
 

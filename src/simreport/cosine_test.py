@@ -120,6 +120,18 @@ def _stats_block(s: SimilarityStats) -> dict:
     }
 
 
+def _engine_block(s: SimilarityStats, labels: list[str]) -> dict:
+    """Which engine, device and precision computed the pass; pairs within float32 rounding
+    of a threshold (the torch engine looks for them), named."""
+    block = dict(s.engine_info)
+    if block.get("float32_tolerance") is not None:
+        block["borderline"] = {
+            "tolerance": block["float32_tolerance"], "pairs": s.borderline_total,
+            "listed": [{"i": i, "j": j, "label_i": _short(labels[i]), "label_j": _short(labels[j]),
+                        "similarity": round(v, 7), "threshold": round(t, 6)} for i, j, v, t in s.borderline]}
+    return block
+
+
 def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
                            progress=None) -> Result:
     """Run the test on validated embeddings and return the results."""
@@ -169,7 +181,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         input={"path": data.source, "sha256": data.file_sha256, "array_sha256": data.array_sha256,
                "n": data.n, "dim": data.dim, "dtype": data.source_dtype, "labels": data.label_source},
         parameters=parameters,
-        stats=_stats_block(stats),
+        stats={**_stats_block(stats), "engine": _engine_block(stats, data.labels)},
         near_duplicates=near_duplicates,
         most_similar=_pairs(stats.top_pairs[:10], data.labels),
         opposed=opposed,

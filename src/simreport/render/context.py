@@ -92,6 +92,28 @@ def build_context(result: Result, medium: str) -> dict:
     if n < 50:
         run_limits.append(f"With only {n} records the statistics rest on few pairs ({pairs:,}) and can move a "
                           "lot when records are added or removed.")
+    engine_info = stats.get("engine") or {}
+    precision_note = None
+    if engine_info.get("precision") == "screen":
+        precision_note = (
+            "Screening precision: the histogram, the percentiles read from it and the overview grid come from "
+            f"bfloat16 tile products, each within {engine_info['screen_bound']:.4f} of the exact similarity. "
+            "Counts at every threshold, the pair lists, nearest neighbours, minimum and maximum were re-checked "
+            "in full precision and are exact; mean and standard deviation are exact (Gram matrix).")
+        stats_rows = [(f"{name} (screened)" if name.startswith("Percentile") or name.endswith("percentile")
+                       else name, value) for name, value in stats_rows]
+    if engine_info.get("note"):
+        run_limits.append(f"Engine: {engine_info['note']}.")
+    borderline = engine_info.get("borderline") or {}
+    if borderline.get("pairs"):
+        named = "; ".join(f"{p['label_i']} / {p['label_j']} ({p['similarity']:.7f} at {p['threshold']:.2f})"
+                          for p in borderline["listed"][:10])
+        count = borderline["pairs"]
+        run_limits.append(
+            f"{count:,} {'pair lies' if count == 1 else 'pairs lie'} within float32 rounding "
+            f"({borderline['tolerance']:.1e}) of a threshold; another float32 engine or device may count "
+            f"{'it' if count == 1 else 'them'} on the other side: {named}"
+            + (f" and {count - 10:,} more" if count > 10 else "") + ".")
     if result.identical_rows["rows"]:
         repeats = result.identical_rows["rows"]
         run_limits.append(f"{repeats:,} {'row repeats an earlier row' if repeats == 1 else 'rows repeat earlier rows'} "
@@ -110,6 +132,10 @@ def build_context(result: Result, medium: str) -> dict:
          else f"{result.duration_seconds:.2f} s"),
         ("Schema version", result.schema_version),
     ]
+    if engine_info:
+        product = engine_info.get("tile_product", "float32")
+        metadata.append(("All-pairs engine", f"{engine_info.get('engine')} on {engine_info.get('device')}, "
+                                             f"{engine_info.get('precision')} precision ({product})"))
     parameter_rows = [
         ("Near-duplicate threshold", f"{params['near_duplicate_threshold']:.2f}"),
         ("Opposed threshold", f"{params['opposed_threshold']:.2f}"),
@@ -228,6 +254,7 @@ def build_context(result: Result, medium: str) -> dict:
         },
         "findings": findings,
         "stats_rows": stats_rows,
+        "precision_note": precision_note,
         "ladder": ladder,
         "nn_rows": nn_rows,
         "near_duplicates": _pair_rows(nd["top"]),

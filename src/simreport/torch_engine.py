@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -522,7 +523,7 @@ def run_torch(unit: np.ndarray, settings: EngineSettings, progress: ProgressCall
     if device.type == "cpu":
         torch.set_num_threads(max(1, settings.workers))
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), _full_precision_products(torch):
             state = _Pass(torch, device, unit, settings, precision)
             n, tile = unit.shape[0], settings.tile_size
             for r0 in range(0, n, tile):
@@ -546,6 +547,24 @@ def run_torch(unit: np.ndarray, settings: EngineSettings, progress: ProgressCall
         "note": note,
     }
     return partial
+
+
+@contextmanager
+def _full_precision_products(torch):
+    """No TF32 for float32 products and no reduced-precision reductions for bfloat16 ones
+    while the pass runs (the bounds assume float32 arithmetic); the caller's settings
+    come back afterwards."""
+    matmul = torch.backends.cuda.matmul
+    saved = (torch.get_float32_matmul_precision(), matmul.allow_tf32,
+             matmul.allow_bf16_reduced_precision_reduction)
+    torch.set_float32_matmul_precision("highest")
+    matmul.allow_tf32 = False
+    matmul.allow_bf16_reduced_precision_reduction = False
+    try:
+        yield
+    finally:
+        torch.set_float32_matmul_precision(saved[0])
+        matmul.allow_tf32, matmul.allow_bf16_reduced_precision_reduction = saved[1], saved[2]
 
 
 def _device_name(torch, device) -> str:

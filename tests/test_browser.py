@@ -15,9 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import CHROMIUM, CHROMIUM_ARGS, refuse_network
+from simreport.pictures import decode_picture
 
 needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM}")
 
@@ -133,6 +135,10 @@ def test_embedded_results_match_json_file(demo, open_report):
         " return {type: t.type, rows: t.z.length, cols: t.z[0].length}; })()")
     shown = len(embedded["heatmap"]["indices"])
     assert drawn == {"type": "heatmap", "rows": shown, "cols": shown}
+    # the page decodes the compact picture (16-bit codes) to the same numbers as Python does
+    z = watched.page.evaluate("document.getElementById('simreport-heatmap').data[0].z")
+    expected = decode_picture(embedded["heatmap"]["values"])
+    assert np.array_equal(np.array(z, dtype=np.float64), expected)
     watched.assert_quiet()
 
 

@@ -16,6 +16,7 @@ from simreport import compare, engine, models
 from simreport.compare import CompareOptions, Comparison, compare_embeddings, compare_models
 from simreport.cosine_test import TestOptions
 from simreport.inputs import from_array
+from simreport.pictures import decode_picture
 
 
 def pair_data(n: int = 150, da: int = 12, db: int = 20, seed: int = 3):
@@ -125,7 +126,7 @@ def test_second_heatmap_and_clusters_follow_the_first_models_records():
     ha, hb = result.a.heatmap, result.b.heatmap
     assert hb["indices"] == ha["indices"] and hb["labels"] == ha["labels"] and len(ha["indices"]) == 20
     idx = np.array(ha["indices"])
-    assert np.allclose(np.array(hb["values"]), brute(b)[np.ix_(idx, idx)], atol=5e-4)  # pictures keep 3 decimals
+    assert np.allclose(decode_picture(hb["values"]), brute(b)[np.ix_(idx, idx)], atol=5e-5)  # 16-bit picture codes
     assert "same 20 records as left's heatmap" in hb["description"]
     from simreport.clusters import build_cluster_view
 
@@ -135,7 +136,7 @@ def test_second_heatmap_and_clusters_follow_the_first_models_records():
     sb = brute(b).astype(np.float64)
     first, second = view.order[0], view.order[1]
     members = [np.flatnonzero(view.assignment == c) for c in (first, second)]
-    assert cb["mean"][0][1] == pytest.approx(sb[np.ix_(*members)].mean(), abs=5e-4)
+    assert decode_picture(cb["mean"])[0, 1] == pytest.approx(sb[np.ix_(*members)].mean(), abs=5e-5)
 
 
 def test_findings_flag_a_crowded_less_discriminating_model():

@@ -237,12 +237,28 @@ def test_plotlyjs_modes(workdir, tmp_path, mode):
                    "--plotlyjs", mode, "--quiet")
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    if mode == "inline":
-        assert "<script src=" not in html and len(html) > 4_000_000
+    if mode == "inline":  # the cartesian partial bundle (1.5 MB), not the full plotly.js (4.6 MB)
+        assert "<script src=" not in html and 1_400_000 < len(html) < 2_000_000
+        assert "plotly.js (cartesian - minified)" in html
     elif mode == "directory":
-        assert '<script src="plotly.min.js"' in html and (tmp_path / "plotly.min.js").stat().st_size > 3_000_000
+        bundle = tmp_path / "plotly-cartesian.min.js"
+        assert '<script src="plotly-cartesian.min.js"' in html and bundle.stat().st_size > 1_400_000
+        assert len(html) < 500_000
     else:
-        assert re.search(r'<script src="https://cdn\.plot\.ly/plotly-[\d.]+\.min\.js"', html)
+        assert re.search(r'<script src="https://cdn\.plot\.ly/plotly-cartesian-[\d.]+\.min\.js"', html)
+
+
+def test_shipped_plotlyjs_is_the_partial_bundle_of_the_installed_plotlys_version():
+    from plotly.offline.offline import get_plotlyjs_version
+
+    from simreport.render.html import VENDOR, plotly_js, plotly_js_version
+
+    assert plotly_js_version() == get_plotlyjs_version()
+    assert plotly_js().startswith("/**\n* plotly.js (cartesian - minified) v")
+    assert "</script" not in plotly_js().lower()
+    licence = (VENDOR / "plotly-cartesian.LICENSE").read_text(encoding="utf-8")
+    assert licence.startswith("MIT License") and "Plotly" in licence
+    assert plotly_js_version() in (VENDOR / "README.md").read_text(encoding="utf-8")
 
 
 def test_html_has_contents_anchors_and_json_tools(workdir, tmp_path):

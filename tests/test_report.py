@@ -14,6 +14,7 @@ import simreport
 from conftest import planted_embeddings
 from simreport import findings
 from simreport.demo import load_demo
+from simreport.pictures import decode_picture
 from simreport.results import Result
 
 
@@ -124,8 +125,11 @@ def test_heatmap_subset_keeps_near_duplicates_and_says_so():
     assert result.overview is not None and result.overview["grid"] == 120
     full = simreport.run_test(x)
     assert full.heatmap["selection"] == "all" and sorted(full.heatmap["indices"]) == list(range(120))
-    values = np.array(full.heatmap["values"])
+    values = decode_picture(full.heatmap["values"])
     assert np.allclose(np.diag(values), 1.0, atol=1e-4) and np.allclose(values, values.T)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    idx = full.heatmap["indices"]
+    assert np.abs(values - (unit[idx] @ unit[idx].T)).max() < 5e-5  # 16-bit codes: a picture, not a statistic
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils missing")

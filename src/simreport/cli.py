@@ -58,6 +58,17 @@ def _color_range(text: str) -> tuple[float, float] | None:
     return lo, hi
 
 
+def _stage(name: str) -> None:
+    """Note the wall-clock time a stage ended, when SIMREPORT_STAGE_LOG names a file
+    (benchmarks/bench_everyday.py reads it to break a run down into stages)."""
+    log = os.environ.get("SIMREPORT_STAGE_LOG")
+    if log:
+        import time
+
+        with open(log, "a", encoding="utf-8") as stream:
+            stream.write(f"{name} {time.time():.6f}\n")
+
+
 def _render(result: ReportDocument, prefix: Path, render: dict,
             attachments: dict[str, bytes] | None = None) -> list[Path]:
     """Render every requested format in memory, then write them all at once.
@@ -82,7 +93,9 @@ def _render(result: ReportDocument, prefix: Path, render: dict,
             from simreport.render.pdf import render_pdf
 
             files[path] = render_pdf(result, templates, render.get("pdf_variant", "pdf/a-3b"), attachments)
+        _stage(fmt)
     write_all(files)
+    _stage("written")
     return list(files)
 
 
@@ -327,6 +340,7 @@ def main() -> None:
 def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_column: str | None,
         vector_column: str | None, key: str | None, **kw) -> None:
     """Run the test on an embedding file (or on texts embedded with --model) and write the report."""
+    _stage("start")
     embedding = pop_model_options(kw)
     config, options = _configure(kw)
     if labels_file is not None and label_column is not None:
@@ -343,7 +357,9 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     else:
         data = load_embeddings(input_path, key=key, vector_column=vector_column, label_column=label_column,
                                labels_file=labels_file)
+    _stage("loaded")
     result = _progress_run(data, options, kw["quiet"])
+    _stage("tested")
     if embedded is not None:
         attach(result, embedded)
     extra = _data_attachments(data, result) if config["render"]["attach_data"] else None

@@ -18,6 +18,7 @@ from simreport.clusters import build_cluster_view
 from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, compute, normalise_rows
 from simreport.findings import evaluate, merge_thresholds, overall_status
 from simreport.inputs import Embeddings
+from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
 from simreport.views import HeatmapView, build_view
 
@@ -78,13 +79,10 @@ class TestOptions:
             raise ValueError(f"thresholds: {exc}") from None
 
 
-PICTURE_DECIMALS = 3  # similarities drawn in heatmaps: ample for colour and hover, and keeps the HTML small
-
-
-def picture_values(matrix: np.ndarray) -> list[list[float | None]]:
-    """A matrix for a picture (heatmap, cluster view, overview) as JSON lists; NaN -> None."""
-    rounded = np.round(np.asarray(matrix, dtype=np.float64), PICTURE_DECIMALS)
-    return [[None if np.isnan(v) else float(v) for v in row] for row in rounded]
+def picture_values(matrix: np.ndarray) -> dict:
+    """A matrix for a picture (heatmap, cluster view, overview) in its compact JSON form
+    (16-bit codes with offset and scale: see :mod:`simreport.pictures`); NaN = empty cell."""
+    return encode_picture(matrix)
 
 
 def _short(label: str) -> str:

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -27,6 +27,33 @@ def report_id_of(results_json: bytes, prefix: str = "SR") -> str:
     SHA-256 of the JSON bytes, in groups of 4."""
     digest = hashlib.sha256(results_json).hexdigest()[:16].upper()
     return f"{prefix}-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
+
+
+def _flat(value: object) -> bool:
+    """A number, string, bool or null, or an array of those."""
+    if isinstance(value, list):
+        return not any(isinstance(v, (dict, list)) for v in value)
+    return not isinstance(value, dict)
+
+
+def json_text(value: object, indent: int = 1, depth: int = 0) -> str:
+    """JSON text of plain data, readable and compact: an object or array spreads over lines
+    (``indent`` spaces per level) unless everything in it is flat (see :func:`_flat`), and
+    flat parts are written by the C encoder in one piece (no per-number Python work)."""
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if all(_flat(v) for v in value.values()) and len(value) <= 12:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        pad = "\n" + " " * (indent * (depth + 1))
+        items = [json.dumps(str(k), ensure_ascii=False) + ": " + json_text(v, indent, depth + 1)
+                 for k, v in value.items()]
+        return "{" + pad + ("," + pad).join(items) + "\n" + " " * (indent * depth) + "}"
+    if isinstance(value, list) and value and not _flat(value):
+        pad = "\n" + " " * (indent * (depth + 1))
+        items = [json_text(v, indent, depth + 1) for v in value]
+        return "[" + pad + ("," + pad).join(items) + "\n" + " " * (indent * depth) + "]"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def created_timestamp() -> str:
@@ -86,22 +113,34 @@ class ReportDocument:
         return self.summary["status"]
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        """The document's data as a dict in JSON order (the field values themselves, not copies:
+        every field already holds plain JSON data)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["findings"] = data.pop("findings_data")
         head = {key: data.pop(key) for key in ("schema_version", "kind") if key in data}
         return {**head, **data}
 
     def to_json(self, indent: int | None = 1) -> str:
-        """The document's data as JSON text (stable key order, UTF-8 safe)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+        """The document's data as JSON text (stable key order, UTF-8 safe).
+
+        ``indent=1`` (the file form): objects one key per line, and objects or arrays that
+        hold only numbers, strings and arrays of those on one line. ``indent=None``: one line.
+        """
+        if indent is None:
+            return json.dumps(self.to_dict(), ensure_ascii=False, allow_nan=False) + "\n"
+        return json_text(self.to_dict(), indent) + "\n"
+
+    def json_bytes(self) -> bytes:
+        """``to_json()`` as UTF-8 bytes: what is written, hashed for the report ID and attached."""
+        return self.to_json().encode("utf-8")
 
     def fingerprint(self) -> str:
         """SHA-256 of the JSON as written (``to_json()``)."""
-        return hashlib.sha256(self.to_json().encode("utf-8")).hexdigest()
+        return hashlib.sha256(self.json_bytes()).hexdigest()
 
     def report_id(self) -> str:
         """The report ID printed on the documents: derived from the JSON's hash."""
-        return report_id_of(self.to_json().encode("utf-8"), self.ID_PREFIX)
+        return report_id_of(self.json_bytes(), self.ID_PREFIX)
 
     @classmethod
     def from_json(cls, text: str):

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from simreport.findings import CHECKS, format_value
 from simreport.models import report_context
+from simreport.pictures import decode_picture
 from simreport.render import figures
 from simreport.results import Result
 
@@ -160,7 +161,7 @@ def build_context(result: Result, medium: str) -> dict:
         heatmap["figure"] = figures.heatmap_figure(heat, params["color_scale"], color_range,
                                                    "Cosine similarity of the shown records")
     else:
-        heatmap["svg"] = Markup(figures.heatmap_svg(heat["values"], heat["indices"], heat["labels"],
+        heatmap["svg"] = Markup(figures.heatmap_svg(decode_picture(heat["values"]), heat["indices"], heat["labels"],
                                                     params["color_scale"], color_range))
     clusters = None
     if result.clusters is not None:
@@ -170,9 +171,7 @@ def build_context(result: Result, medium: str) -> dict:
             clusters["figure"] = figures.cluster_figure(cl, params["color_scale"], color_range,
                                                         "Mean cosine similarity between clusters")
         else:
-            import numpy as np
-
-            grid = np.array([[np.nan if v is None else v for v in row] for row in cl["mean"]], dtype=np.float64)
+            grid = decode_picture(cl["mean"])
             clusters["svg"] = Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
                                                          "clusters, ordered by linkage"))
             clusters["largest"] = [
@@ -181,10 +180,8 @@ def build_context(result: Result, medium: str) -> dict:
                                           key=lambda t: -t[1])[:10]]
     overview = None
     if result.overview is not None and medium == "pdf":
-        import numpy as np
-
         def grid_svg(key: str) -> Markup:
-            grid = np.array([[np.nan if v is None else v for v in row] for row in result.overview[key]])
+            grid = decode_picture(result.overview[key])
             return Markup(figures.heatmap_svg(grid, None, None, params["color_scale"], color_range,
                                               "blocks of records, input order"))
 

@@ -82,7 +82,8 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
                   title: str, axis_title: str, value_name: str = "similarity") -> dict:
     """Plotly heatmap (a plain dict) with unique category axes; user text is escaped for plotly.
 
-    ``values`` may be None when the page fills ``z`` from the embedded results JSON.
+    ``values`` may be None when the page fills ``z`` from the embedded results JSON. The
+    rows carry the same names as the columns: ``y`` is left out and the page sets it to ``x``.
     """
     m = len(hover)
     # plotly renders a little HTML in hover and tick text: escape user text for it.
@@ -93,7 +94,6 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
     trace = {
         "type": "heatmap",
         "x": names,
-        "y": names,
         "colorscale": colorscale(scale),
         "colorbar": {"title": {"text": "cosine similarity"}},
         "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.3f}}<extra></extra>",

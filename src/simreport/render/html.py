@@ -2,37 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from simreport.render import make_environment
 from simreport.results import ReportDocument
 
-
-@lru_cache(maxsize=1)
-def plotly_js() -> str:
-    """The plotly.js bundle shipped with the plotly package (no CDN)."""
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
-
-
-PLOTLY_FILE = "plotly.min.js"
+VENDOR = Path(__file__).resolve().parent.parent / "vendor"
+PLOTLY_FILE = "plotly-cartesian.min.js"  # the official cartesian partial bundle (see vendor/README.md)
 PLOTLYJS_MODES = ("inline", "directory", "cdn")
 
 
-def plotly_cdn_url() -> str:
-    """The CDN address of the plotly.js version bundled with the installed plotly."""
-    from plotly.offline.offline import get_plotlyjs_version
+@lru_cache(maxsize=1)
+def plotly_js() -> str:
+    """plotly.js as shipped with simreport: the cartesian partial bundle (heatmaps, bars), no CDN."""
+    return (VENDOR / PLOTLY_FILE).read_text(encoding="utf-8")
 
-    return f"https://cdn.plot.ly/plotly-{get_plotlyjs_version()}.min.js"
+
+def plotly_js_version() -> str:
+    """The version of the shipped plotly.js bundle, read from its header."""
+    with open(VENDOR / PLOTLY_FILE, encoding="utf-8") as stream:
+        head = stream.read(200)
+    match = re.search(r"\bv(\d+\.\d+\.\d+)\b", head)
+    if match is None:
+        raise RuntimeError(f"{PLOTLY_FILE}: no version in its header")
+    return match.group(1)
+
+
+def plotly_cdn_url() -> str:
+    """The CDN address of the same partial bundle at the same version."""
+    return f"https://cdn.plot.ly/plotly-cartesian-{plotly_js_version()}.min.js"
 
 
 def render_html(result: ReportDocument, templates: str | Path | None = None, fragment: bool = False,
                 plotlyjs: str = "inline") -> str:
     """The HTML report as text. ``fragment`` gives a <div> for notebooks (no <html> shell).
 
-    ``plotlyjs``: "inline" (default; works offline), "directory" (expects plotly.min.js
+    ``plotlyjs``: "inline" (default; works offline), "directory" (expects plotly-cartesian.min.js
     beside the report: see :func:`plotly_js`), or "cdn" (loads it from the plotly CDN).
     """
     if plotlyjs not in PLOTLYJS_MODES:

@@ -1,0 +1,155 @@
+"""Whole command-line runs at the sizes people use, timed as a user sees them.
+
+Usage:
+    python benchmarks/bench_everyday.py                       # n = 500, 2,000, 20,000 (d = 384)
+    python benchmarks/bench_everyday.py --sizes 500,2000,20000,100000 --repeat 3
+
+Each run is ``simreport run EMB.npy --format json,html,pdf --quiet`` in a fresh process,
+timed from just before the process starts to its exit, after one untimed run that warms
+the numba cache. The command notes when each stage ends (SIMREPORT_STAGE_LOG) and the
+results JSON holds the test's own timings, which give the breakdown:
+
+- import: process start to the command's first line (Python, imports, option parsing);
+- load: reading and validating the embeddings;
+- pass: normalising and the all-pairs pass (tiles, Gram matrix, identical rows);
+- views: the rest of the test (heatmap block, cluster view, findings);
+- JSON, HTML, PDF: rendering each document in memory; write+exit: writing the files and
+  the process ending.
+
+Each column is the median over ``--repeat`` runs. Start-up is timed the same way for
+``simreport --help`` and ``simreport config --show``, and the script lists which heavy
+modules ``import simreport`` loads. From 50,000 records on, the bare tiled products (the
+floor: the same upper triangle of float32 tile products, nothing else, BLAS on all cores)
+are timed in a separate process of the same run, and the run and its pass are given as
+multiples of that floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import D, bare_floor, make_embeddings  # noqa: E402
+
+TARGETS = {500: 1.5, 2000: 2.0, 20000: 3.5}
+HEAVY = ("numba", "plotly", "weasyprint", "pyarrow", "scipy", "torch", "pandas")
+STAGES = ("import", "load", "pass", "views", "json", "html", "pdf", "write+exit")
+
+
+def timed(command: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
+    """Seconds from just before the process starts to its exit (it must succeed)."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    return seconds
+
+
+def one_run(path: Path, out: Path) -> dict:
+    """One whole CLI run with its stage breakdown (seconds) and the documents' sizes (bytes)."""
+    log = out / "stages.txt"
+    log.unlink(missing_ok=True)
+    env = {**os.environ, "SIMREPORT_STAGE_LOG": str(log)}
+    prefix = out / "report"
+    t0 = time.time()
+    total = timed([sys.executable, "-m", "simreport", "run", str(path), "-o", str(prefix),
+                   "--format", "json,html,pdf", "--quiet"], env=env)
+    end = t0 + total
+    marks = dict(line.split() for line in log.read_text().splitlines())
+    marks = {name: float(value) for name, value in marks.items()}
+    timings = json.loads((out / "report.json").read_text())["timings"]
+    test = marks["tested"] - marks["loaded"]
+    pass_seconds = min(timings.get("normalise", 0.0) + timings["all_pairs"], test)
+    row = {"total": total, "import": marks["start"] - t0, "load": marks["loaded"] - marks["start"],
+           "pass": pass_seconds, "views": test - pass_seconds,
+           "json": marks["json"] - marks["tested"], "html": marks["html"] - marks["json"],
+           "pdf": marks["pdf"] - marks["html"], "write+exit": end - marks["pdf"]}
+    row["bytes"] = {fmt: (out / f"report.{fmt}").stat().st_size for fmt in ("json", "html", "pdf")}
+    return row
+
+
+def floor_child(path: str) -> None:
+    """Print the bare tiled products' seconds for the embeddings at ``path`` (best of 2 below 100k)."""
+    import numpy as np
+
+    from simreport.engine import normalise_rows
+
+    unit = normalise_rows(np.load(path))
+    repeats = 2 if unit.shape[0] < 100_000 else 1
+    print(min(bare_floor(unit) for _ in range(repeats)))
+
+
+def startup(repeat: int) -> dict:
+    """Seconds for --help and config --show (median), and the heavy modules import simreport loads."""
+    with tempfile.TemporaryDirectory() as empty:  # no simreport.toml in the way
+        help_s = statistics.median(timed([sys.executable, "-m", "simreport", "--help"], cwd=Path(empty))
+                                   for _ in range(repeat))
+        show_s = statistics.median(timed([sys.executable, "-m", "simreport", "config", "--show"], cwd=Path(empty))
+                                   for _ in range(repeat))
+    probe = f"import sys, simreport; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    return {"help": help_s, "show": show_s, "heavy": loaded or "none"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500,2000,20000")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size (median); 1 from 50,000 records on")
+    parser.add_argument("--floor-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.floor_child:
+        floor_child(args.floor_child)
+        return
+    load_before = os.getloadavg()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        for k, n in enumerate(sizes):
+            path = tmp_path / f"emb_{n}.npy"
+            make_embeddings(n, path)
+            if k == 0:
+                one_run(path, tmp_path)  # warm the numba cache (and the file cache)
+            runs = [one_run(path, tmp_path) for _ in range(args.repeat if n < 50_000 else 1)]
+            row = {key: statistics.median(r[key] for r in runs) for key in ("total", *STAGES)}
+            row["n"], row["bytes"] = n, runs[-1]["bytes"]
+            if n >= 50_000:
+                floor = subprocess.run([sys.executable, __file__, "--floor-child", str(path)], capture_output=True,
+                                       text=True, check=True)
+                row["floor"] = float(floor.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            path.unlink()
+            print(f"done n={n}", file=sys.stderr)
+    start = startup(5)
+    load_after = os.getloadavg()
+    print(f"d = {D}, float32, {os.cpu_count()} cores; JSON + HTML + PDF per run; median of {args.repeat} "
+          f"(1 from 50,000); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    print()
+    print("| n | total s | target s | import | load | pass | views | JSON | HTML | PDF | write+exit "
+          "| JSON KB | HTML KB | PDF KB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        target = (f"{TARGETS[r['n']]:.1f}" if r["n"] in TARGETS
+                  else f"{1.2 * r['floor']:.1f} (1.2x floor)" if "floor" in r else "")
+        cells = " | ".join(f"{r[s]:.2f}" for s in STAGES)
+        sizes = " | ".join(f"{r['bytes'][f] / 1000:,.0f}" for f in ("json", "html", "pdf"))
+        print(f"| {r['n']:,} | {r['total']:.2f} | {target} | {cells} | {sizes} |")
+    for r in rows:
+        if "floor" in r:
+            print(f"\nn = {r['n']:,}: bare tiled products (floor) {r['floor']:.2f} s; whole run "
+                  f"{r['total'] / r['floor']:.2f}x the floor, the pass {r['pass'] / r['floor']:.2f}x")
+    print(f"\n`simreport --help` {start['help']:.2f} s; `simreport config --show` {start['show']:.2f} s "
+          f"(median of 5); heavy modules loaded by `import simreport`: {start['heavy']}")
+
+
+if __name__ == "__main__":
+    main()

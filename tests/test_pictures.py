@@ -1,0 +1,60 @@
+"""The compact picture form (16-bit codes) and the sizes of the documents it keeps small."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import simreport
+from simreport.pictures import MISSING, decode_picture, encode_picture
+
+
+def test_symmetric_picture_keeps_the_upper_triangle_within_half_a_step():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 8))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    values = x @ x.T
+    picture = encode_picture(values)
+    assert picture["layout"] == "upper" and picture["shape"] == [40, 40]
+    back = decode_picture(json.loads(json.dumps(picture)))
+    assert np.abs(back - values).max() <= picture["scale"] / 2 + 1e-12
+    assert np.array_equal(back, back.T)
+    assert picture["offset"] == pytest.approx(values.min())
+
+
+def test_missing_cells_and_asymmetric_matrices_round_trip():
+    values = np.array([[0.5, np.nan, -0.25], [0.1, 0.9, 0.3], [np.nan, 0.2, 1.0]])
+    picture = encode_picture(values)
+    assert picture["layout"] == "full"
+    back = decode_picture(picture)
+    assert np.array_equal(np.isnan(back), np.isnan(values))
+    assert np.nanmax(np.abs(back - values)) <= picture["scale"] / 2 + 1e-12
+    constant = decode_picture(encode_picture(np.full((3, 3), 0.25)))
+    assert np.array_equal(constant, np.full((3, 3), 0.25))
+    empty = encode_picture(np.full((2, 2), np.nan))
+    assert np.isnan(decode_picture(empty)).all()
+    assert set(np.frombuffer(__import__("base64").b64decode(empty["data"]), dtype="<u2")) == {MISSING}
+
+
+def test_older_list_form_is_still_read():
+    assert np.array_equal(decode_picture([[1.0, None], [0.5, 1.0]]), np.array([[1.0, np.nan], [0.5, 1.0]]),
+                          equal_nan=True)
+    with pytest.raises(ValueError, match="encoding"):
+        decode_picture({"encoding": "png"})
+
+
+def test_results_at_500_records_stay_small_and_statistics_keep_full_precision(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((500, 384)).astype(np.float32)
+    result = simreport.run_test(x)
+    text = result.to_json()
+    assert len(text.encode("utf-8")) <= 400_000
+    data = json.loads(text)
+    assert data["stats"]["mean"] == result.stats["mean"] and isinstance(data["stats"]["std"], float)
+    assert data["heatmap"]["values"]["encoding"] == "uint16-base64"
+    assert data["clusters"]["mean"]["encoding"] == "uint16-base64"
+    assert data["overview"]["max"]["encoding"] == "uint16-base64"
+    html = result.to_html()
+    assert len(html.encode("utf-8")) <= 2_000_000

@@ -113,8 +113,6 @@ def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str =
     position = np.clip(shown / top_value, 0.0, 1.0)
     rgb = lut[np.round(0.15 * (len(lut) - 1) + position * 0.85 * (len(lut) - 1)).astype(int)]
     rgb[grid.T[::-1] == 0] = (255, 255, 255)
-    cell = max(1, 420 // shown.shape[0])
-    rgb = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
     image = figures._png(np.ascontiguousarray(rgb, dtype=np.uint8))
     left, top, size = 64, 12, 420
     w, h = left + size + 20, top + size + 56
@@ -125,11 +123,11 @@ def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str =
     def sy(v: float) -> float:
         return top + size - (v - lo) / (hi - lo) * size
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
              f'aria-label="Similarity under both models, all pairs">',
              f'<image x="{left}" y="{top}" width="{size}" height="{size}" preserveAspectRatio="none" '
-             f'style="image-rendering:pixelated" xlink:href="data:image/png;base64,{image}" '
+             f'image-rendering="pixelated" style="image-rendering:pixelated" '
              f'href="data:image/png;base64,{image}"/>',
              f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
              'stroke-width="0.6"/>',

@@ -127,11 +127,16 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
 # ----------------------------------------------------------------------------- static (print)
 
 
+PRINT_PIXELS = 600  # the heatmap prints about 11 cm wide: 600 pixels is about 140 dpi there
+
+
 def _png(rgb: np.ndarray) -> str:
+    """Base64 PNG of an RGB array, compressed lightly: WeasyPrint decodes it and writes the
+    pixels into the PDF with its own compression, so effort spent here would be lost."""
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=True)
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", compress_level=1)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -145,8 +150,10 @@ def max_pool(values: np.ndarray, size: int) -> np.ndarray:
     return np.maximum.reduceat(rows, edges[:-1], axis=1)
 
 
-def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int = 600) -> str:
-    """Base64 PNG of a similarity block; NaN cells are drawn light grey."""
+def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int = PRINT_PIXELS) -> str:
+    """Base64 PNG of a similarity block, one pixel per cell (blocks max-pooled above ``pixels``
+    cells a side); NaN cells are light grey. The PDF draws it without smoothing
+    (``image-rendering="pixelated"``), so cells stay sharp at any zoom without upsampling."""
     values = np.asarray(values, dtype=np.float64)
     values = max_pool(np.where(np.isnan(values), -np.inf, values), pixels)
     missing = ~np.isfinite(values)
@@ -158,8 +165,6 @@ def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int
     position[missing] = 0.0
     rgb = lut[np.round(position * (len(lut) - 1)).astype(int)]
     rgb[missing] = (235, 235, 235)
-    cell = max(1, pixels // values.shape[0])
-    rgb = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
     return _png(np.ascontiguousarray(rgb, dtype=np.uint8))
 
 
@@ -176,11 +181,11 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
     height = top + size + bottom
     image = raster(values, scale, value_range)
     lo, hi = value_range if value_range is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="Heatmap of cosine similarity">',
              f'<image x="{left}" y="{top}" width="{size}" height="{size}" preserveAspectRatio="none" '
-             f'style="image-rendering:pixelated" xlink:href="data:image/png;base64,{image}" '
+             f'image-rendering="pixelated" style="image-rendering:pixelated" '
              f'href="data:image/png;base64,{image}"/>',
              f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
              f'stroke-width="0.6"/>']

@@ -114,7 +114,7 @@ def main() -> None:
 
     import torch
 
-    from simreport import engine
+    from simreport import engine, runners
     from simreport.engine import EngineSettings, normalise_rows
 
     tile = args.tile or (16384 if args.device == "cuda" else 2048)
@@ -127,7 +127,7 @@ def main() -> None:
             path = Path(tmp) / f"emb_{n}.npy"
             make_embeddings(n, path)
             unit = normalise_rows(np.load(path))
-            engine.run_all_pairs(unit[:3000], EngineSettings(tile_size=1000))  # compile the kernel
+            runners.run_all_pairs(unit[:3000], EngineSettings(tile_size=1000))  # compile the kernel
             floor = cuda_floor(unit, tile) if args.device == "cuda" else bare_floor(unit, tile)
             runs = [] if args.no_numba else [("numba (threads)", "cpu", "exact", EngineSettings(tile_size=2048))]
             for precision in args.precisions.split(","):
@@ -139,7 +139,7 @@ def main() -> None:
                     torch.cuda.reset_peak_memory_stats()
                     torch.cuda.synchronize()
                 start = time.perf_counter()
-                partial = engine.run_all_pairs(unit, settings)
+                partial = runners.run_all_pairs(unit, settings)
                 seconds = time.perf_counter() - start
                 peak = torch.cuda.max_memory_allocated() if device == "cuda" else None
                 stats = engine.finalize(partial, unit, unit, settings)

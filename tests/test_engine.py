@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import planted_embeddings
-from simreport import engine
+from simreport import engine, runners
 from simreport.engine import EngineSettings
 
 
@@ -22,7 +22,7 @@ def test_moments_match_brute_force_on_random_data():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((700, 48)).astype(np.float32) + 0.3
     _, _, values, _ = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=256))
+    stats = runners.compute(x, EngineSettings(tile_size=256))
     ref = values.astype(np.float64)
     assert stats.pairs == len(ref)
     assert stats.mean == pytest.approx(ref.mean(), abs=1e-5)
@@ -41,7 +41,7 @@ def test_moments_when_dimension_exceeds_rows():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((30, 200)).astype(np.float32)
     _, _, values, _ = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=8))
+    stats = runners.compute(x, EngineSettings(tile_size=8))
     assert stats.mean == pytest.approx(values.astype(np.float64).mean(), abs=1e-6)
     assert stats.std == pytest.approx(values.astype(np.float64).std(), abs=1e-6)
 
@@ -50,7 +50,7 @@ def test_moments_when_dimension_exceeds_rows():
 def test_planted_pairs_exact(tile_size):
     x, planted = planted_embeddings(n=120, d=24)
     unit, sim, values, iu = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=tile_size, near_duplicate_threshold=0.95))
+    stats = runners.compute(x, EngineSettings(tile_size=tile_size, near_duplicate_threshold=0.95))
     # exact counts at every threshold, and the items they touch
     for row in stats.threshold_counts:
         t = np.float32(row["threshold"])
@@ -73,7 +73,7 @@ def test_top_pairs_order_and_opposed():
     rng = np.random.default_rng(5)
     x = rng.standard_normal((200, 3)).astype(np.float32)  # low dimension: many opposed pairs
     _, _, values, iu = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=50, top_k=20, lowest_k=7))
+    stats = runners.compute(x, EngineSettings(tile_size=50, top_k=20, lowest_k=7))
     order = np.lexsort((iu[1], iu[0], -values))[:20]
     expected = [(int(iu[0][k]), int(iu[1][k])) for k in order]
     assert [(i, j) for i, j, _ in stats.top_pairs] == expected
@@ -89,7 +89,7 @@ def test_small_and_ragged_tilings(n, tile):
     rng = np.random.default_rng(n)
     x = rng.standard_normal((n, 5)).astype(np.float32)
     _, _, values, _ = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=tile))
+    stats = runners.compute(x, EngineSettings(tile_size=tile))
     assert stats.pairs == n * (n - 1) // 2 == int(stats.hist_counts.sum())
     assert stats.mean == pytest.approx(values.astype(np.float64).mean(), abs=1e-5)
     assert stats.max == pytest.approx(float(values.max()), abs=1e-6)
@@ -99,8 +99,8 @@ def test_runners_agree_bit_for_bit():
     x, _ = planted_embeddings(n=900, d=32)
     unit = engine.normalise_rows(x)
     settings = EngineSettings(tile_size=128)
-    loop = engine.run_all_pairs(unit, EngineSettings(tile_size=128, runner="loop"))
-    threads = engine.run_all_pairs(unit, settings)
+    loop = runners.run_all_pairs(unit, EngineSettings(tile_size=128, runner="loop"))
+    threads = runners.run_all_pairs(unit, settings)
     assert (loop.hist == threads.hist).all()
     assert (loop.ladder_pairs == threads.ladder_pairs).all()
     assert (loop.touched == threads.touched).all()
@@ -120,7 +120,7 @@ def test_merge_is_associative_and_matches_single_pass():
     for p in parts[1:]:
         left = engine.merge(left, p)
     tree = engine.merge_all(parts)
-    single = engine.run_all_pairs(unit, EngineSettings(tile_size=40, runner="loop"))
+    single = runners.run_all_pairs(unit, EngineSettings(tile_size=40, runner="loop"))
     for merged in (left, tree):
         assert (merged.hist == single.hist).all()
         assert merged.pairs_list("top") == single.pairs_list("top")
@@ -133,14 +133,14 @@ def test_identical_rows_counted():
     x[20] = x[4]
     x[21] = x[4]
     x[30] = x[31]
-    stats = engine.compute(x)
+    stats = runners.compute(x)
     assert (stats.identical_rows, stats.identical_groups) == (3, 2)
 
 
 def test_overview_grid_matches_brute_force():
     x, _ = planted_embeddings(n=100, d=12)
     _, sim, _, _ = brute(x)
-    stats = engine.compute(x, EngineSettings(tile_size=16, grid_size=10))
+    stats = runners.compute(x, EngineSettings(tile_size=16, grid_size=10))
     blocks = np.arange(100) * 10 // 100
     for a in range(10):
         for b in range(10):
@@ -156,9 +156,9 @@ def test_dask_engine_gives_identical_results():
     pytest.importorskip("distributed")
     x, _ = planted_embeddings(n=700, d=16)
     unit = engine.normalise_rows(x)
-    local = engine.run_all_pairs(unit, EngineSettings(tile_size=100))
+    local = runners.run_all_pairs(unit, EngineSettings(tile_size=100))
     ticks: list[int] = []
-    distributed = engine.run_all_pairs(unit, EngineSettings(tile_size=100, runner="dask"), progress=ticks.append)
+    distributed = runners.run_all_pairs(unit, EngineSettings(tile_size=100, runner="dask"), progress=ticks.append)
     assert sum(ticks) == engine.total_tiles(700, EngineSettings(tile_size=100))
     assert (local.hist == distributed.hist).all()
     assert (local.ladder_pairs == distributed.ladder_pairs).all()

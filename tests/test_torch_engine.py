@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import planted_embeddings
-from simreport import engine, torch_engine
+from simreport import engine, runners, torch_engine
 from simreport.engine import EngineSettings
 
 EXACT_FIELDS = ("threshold_counts", "near_duplicate_pairs", "near_duplicate_items", "opposed_pairs",
@@ -18,7 +18,7 @@ EXACT_FIELDS = ("threshold_counts", "near_duplicate_pairs", "near_duplicate_item
 
 
 def run(x: np.ndarray, runner: str, **kw) -> engine.SimilarityStats:
-    return engine.compute(x, EngineSettings(runner=runner, **kw))
+    return runners.compute(x, EngineSettings(runner=runner, **kw))
 
 
 def assert_same(a: engine.SimilarityStats, b: engine.SimilarityStats, value_tol: float = 2e-6) -> None:
@@ -211,8 +211,8 @@ def test_bad_device_and_precision_are_clear(monkeypatch):
 
 def test_torch_is_imported_lazily():
     code = ("import sys, numpy as np, simreport\n"
-            "from simreport import engine\n"
-            "engine.compute(np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32))\n"
+            "from simreport import runners\n"
+            "runners.compute(np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32))\n"
             "assert 'torch' not in sys.modules, 'torch imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from simreport import render as _render  # noqa: F401  (registers the HTML and PDF renderers)
+from simreport.api import run_test
+from simreport.errors import ConfigError, InputError, ModelError, OutputError, SimreportError, VerifyError
+from simreport.results import Result, load_result
+from simreport.version import __version__
 
-from simreport.api import run_test  # noqa: E402
-from simreport.results import Result, load_result  # noqa: E402
-
-__all__ = ["Result", "__version__", "load_result", "run_test"]
+__all__ = ["ConfigError", "InputError", "ModelError", "OutputError", "Result", "SimreportError", "VerifyError",
+           "__version__", "load_result", "run_test"]

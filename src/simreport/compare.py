@@ -27,57 +27,20 @@ import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 from numba import njit
 
-from simreport import __version__
 from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
-from simreport.engine import band_tasks, exact_moments, normalise_rows, on_threads, total_tiles
-from simreport.findings import STATUS_ORDER, Check, Finding, format_value, judge, limits_text, merge_thresholds
+from simreport.engine import band_tasks, exact_moments, normalise_rows, total_tiles
+from simreport.findings import COMPARE_CHECKS, STATUS_ORDER, Finding, format_value, judge, limits_text, merge_thresholds
 from simreport.inputs import Embeddings, InputError
-from simreport.results import COMPARISON_KIND, ReportDocument, Result, Stopwatch, created_timestamp
+from simreport.prepare import prepare_data
+from simreport.results import Comparison, Result, Stopwatch, created_timestamp
+from simreport.runners import on_threads
+from simreport.version import __version__
 
-SCHEMA_VERSION = "1.0"
-KIND = COMPARISON_KIND
 JOINT_BINS = 100  # per axis over [-1, 1]: cells 0.02 wide
-
-COMPARE_CHECKS: dict[str, Check] = {c.id: c for c in (
-    Check("crowding_gap", "One model much more crowded",
-          "difference between the two models' median nearest-neighbour similarity", "higher", 0.05, 0.10,
-          "similarity",
-          "Both models see the same records, so their typical nearest-neighbour similarity should be close. "
-          "A gap above 0.05 means one model packs records noticeably closer together; above 0.10 its "
-          "neighbourhoods are crowded enough that near-copies and genuine neighbours become hard to separate "
-          "in it but not in the other model."),
-    Check("near_duplicate_gap", "One model finds many more near-duplicates",
-          "difference between the two models' share of records with a near-duplicate neighbour", "higher", 0.02,
-          0.10, "share",
-          "On the same records, near-duplicates in the data show up under both models. When one model puts more "
-          "than 2% more of the records next to a near-duplicate, the extra ones come from the model, not the "
-          "data; more than 10% means it merges many distinct texts."),
-    Check("spread_ratio", "One model much less discriminating",
-          "standard deviation of pairwise similarity of the less spread model divided by that of the other",
-          "lower", 0.75, 0.50, "ratio",
-          "The spread of pairwise similarity is the room a model has to tell related from unrelated records. "
-          "If one model's spread is under three quarters of the other's it separates the same records less "
-          "clearly; under half, thresholds and rankings built on it are much less reliable."),
-    Check("similarity_agreement", "Models disagree on which pairs are similar",
-          "Pearson correlation of the two models' similarities over all distinct pairs", "lower", 0.70, 0.50,
-          "similarity",
-          "Replacing one model by the other keeps search results, clusters and duplicate detection roughly "
-          "the same only when their similarities move together. Below 0.7 a noticeable share of rankings "
-          "changes; below 0.5 the models describe the records differently, and everything built on the old "
-          "model must be validated again."),
-    Check("neighbour_agreement", "Models disagree on nearest neighbours",
-          "mean share of each record's k nearest neighbours that both models have in common", "lower", 0.50, 0.30,
-          "share",
-          "Nearest neighbours are what retrieval returns. When on average fewer than half of a record's nearest "
-          "neighbours are the same under both models, users will see different results for most queries; under "
-          "30% the two models are not interchangeable."),
-)}
-
 
 def merge_compare_thresholds(overrides: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
     """Defaults with overrides applied; unknown ids or levels, and warn beyond fail, raise ValueError."""
@@ -469,76 +432,6 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
     return out
 
 
-@dataclass
-class Comparison(ReportDocument):
-    """Two models on the same records: both results, their agreement and the comparison's findings."""
-
-    TEMPLATE: ClassVar[str] = "compare.html.j2"
-    ID_PREFIX: ClassVar[str] = "SC"
-
-    tool: dict
-    environment: dict
-    title: str
-    names: list[str]
-    input: dict
-    results: list[dict]  # the two models' full results (Result.to_dict()); the second's heatmap in the first's order
-    agreement: dict
-    parameters: dict
-    findings_data: list
-    summary: dict
-    created: str
-    duration_seconds: float | None
-    timings: dict | None = None
-    kind: str = KIND
-    schema_version: str = SCHEMA_VERSION
-
-    @property
-    def a(self) -> Result:
-        """The first model's result."""
-        return Result.from_dict(self.results[0])
-
-    @property
-    def b(self) -> Result:
-        """The second model's result (its heatmap drawn in the first model's record order)."""
-        return Result.from_dict(self.results[1])
-
-    @property
-    def correlation(self) -> float | None:
-        return self.agreement["correlation"]["pearson"]
-
-    @classmethod
-    def from_dict(cls, data: dict) -> Comparison:
-        from dataclasses import fields
-
-        if data.get("kind") != KIND:
-            raise ValueError("not a simreport comparison (the results of a single run are read with load_result)")
-        version = str(data.get("schema_version", ""))
-        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(f"comparison schema version {version or '(missing)'} is not supported "
-                             f"(this simreport reads {SCHEMA_VERSION})")
-        data = dict(data)
-        data["findings_data"] = data.pop("findings")
-        known = {f.name for f in fields(cls)}
-        missing = sorted(known - set(data) - {"timings", "kind", "schema_version"})
-        if missing:
-            raise ValueError(f"comparison file lacks {', '.join(missing)}")
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def render_context(self, medium: str) -> dict:
-        from simreport.render.compare_context import build_compare_context
-
-        return build_compare_context(self, medium)
-
-
-def load_comparison(path: str | Path) -> Comparison:
-    """Read a comparison JSON written by simreport."""
-    path = Path(path)
-    try:
-        return Comparison.from_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path}: comparison file not found") from None
-
-
 def _names(names: list[str] | None, a: Embeddings, b: Embeddings, blocks: list[dict | None]) -> list[str]:
     if names is not None:
         if len(names) != 2 or not all(str(x).strip() for x in names):
@@ -635,8 +528,6 @@ def compare_models(first: object, second: object, *, texts: list[str] | None = N
     ``PREFIX.b.embeddings.npy``. ``thresholds`` may mix single-model and comparison check ids.
     ``options`` are the fields of :class:`~simreport.cosine_test.TestOptions`.
     """
-    from simreport.api import prepare_data
-
     single, compare_limits = split_thresholds(thresholds)
     options.setdefault("title", "Model comparison: cosine similarity test")
     prepared = []
@@ -661,10 +552,8 @@ def compare_models(first: object, second: object, *, texts: list[str] | None = N
 
 def attach_embedded(comparison: Comparison, embedded: list) -> None:
     """Record in each model's result how its texts were embedded (and the embedding time)."""
-    from simreport.models import attach
-
     for k, record in enumerate(embedded):
         if record is not None:
             result = Result.from_dict(comparison.results[k])
-            attach(result, record)
+            result.attach_model(record.block, record.seconds)
             comparison.results[k] = result.to_dict()

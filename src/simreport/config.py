@@ -13,16 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simreport.errors import ConfigError
 from simreport.findings import CHECKS
 
 DEFAULT_FILE = "simreport.toml"
 FORMATS = ("json", "html", "pdf")
 PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/ua-1", "none")
 PLOTLYJS_MODES = ("inline", "directory", "cdn")
-
-
-class ConfigError(ValueError):
-    """A configuration key that is unknown or has a bad value."""
 
 
 def _text(value: Any) -> str:
@@ -88,9 +85,17 @@ def _formats(value: Any) -> list[str]:
     return [str(f).strip() for f in items]
 
 
-def _color_scale(value: Any) -> str:
-    from simreport.render.figures import colorscale
+def colorscale(name: str) -> list[list]:
+    """A plotly named colour scale as [[position, 'rgb(r, g, b)'], ...]; ValueError for unknown names."""
+    from plotly.colors import get_colorscale
 
+    try:
+        return [[float(p), c] for p, c in get_colorscale(name)]
+    except Exception as exc:  # plotly raises PlotlyError for unknown names
+        raise ValueError(f"unknown colour scale {name!r}: {exc}") from None
+
+
+def _color_scale(value: Any) -> str:
     colorscale(_text(value))
     return value
 
@@ -150,22 +155,26 @@ def defaults() -> dict[str, dict[str, Any]]:
 
 def check_values(values: dict, source: str) -> dict[str, dict[str, Any]]:
     """Validate a partial configuration; errors name the key and the source."""
+    def fail(detail: str, key: str | None = None, reason: str | None = None, value: Any = None) -> ConfigError:
+        return ConfigError(f"{source}: {detail}", file=source, key=key, reason=reason or detail, value=value,
+                           detail=detail)
+
     if not isinstance(values, dict):
-        raise ConfigError(f"{source}: the configuration must be a table of sections")
+        raise fail("the configuration must be a table of sections")
     out: dict[str, dict[str, Any]] = {}
     for section, keys in values.items():
         if section not in SCHEMA:
-            raise ConfigError(f"{source}: unknown section [{section}] (known: {', '.join(SCHEMA)})")
+            raise fail(f"unknown section [{section}] (known: {', '.join(SCHEMA)})", section)
         if not isinstance(keys, dict):
-            raise ConfigError(f"{source}: [{section}] must be a table of keys")
+            raise fail(f"[{section}] must be a table of keys", section)
         for key, value in keys.items():
             if key not in SCHEMA[section]:
-                raise ConfigError(f"{source}: unknown key {section}.{key} (known in [{section}]: "
-                                  f"{', '.join(SCHEMA[section])})")
+                raise fail(f"unknown key {section}.{key} (known in [{section}]: {', '.join(SCHEMA[section])})",
+                           f"{section}.{key}")
             try:
                 checked = SCHEMA[section][key][1](value)
             except (TypeError, ValueError) as exc:
-                raise ConfigError(f"{source}: {section}.{key} = {value!r} {exc}") from None
+                raise fail(f"{section}.{key} = {value!r} {exc}", f"{section}.{key}", str(exc), value) from None
             out.setdefault(section, {})[key] = checked
     return out  # warn/fail order is checked on the merged configuration (TestOptions.check)
 
@@ -176,9 +185,10 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
+        raise ConfigError(f"{path}: configuration file not found", file=str(path),
+                          reason="configuration file not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc})", file=str(path), reason=f"not valid TOML ({exc})") from None
     values = check_values(raw, str(path))
     templates = values.get("render", {}).get("templates")
     if templates and not Path(templates).is_absolute():  # relative to the configuration file

@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from simreport import __version__
 from simreport.clusters import build_cluster_view
-from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, compute, normalise_rows
+from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.findings import evaluate, merge_thresholds, overall_status
 from simreport.inputs import Embeddings
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
+from simreport.runners import compute
+from simreport.version import __version__
 from simreport.views import HeatmapView, build_view
 
 NAMED_SCALES_DEFAULT = "RdBu_r"

@@ -40,28 +40,36 @@ def _connect(address: str | None, workers: int):
 def run_dask(unit, settings: EngineSettings, progress: ProgressCallback | None = None,
              client=None) -> Partial:
     """The whole upper triangle as dask tasks; ``client`` may be an existing Client."""
-    from distributed import as_completed
-
     own = None
     cluster = None
     if client is None:
         client, cluster = _connect(settings.scheduler, settings.workers)
         own = client
     try:
-        shared = client.scatter(unit, broadcast=True)
-        tasks = band_tasks(unit.shape[0], settings.tile_size)
-        futures = [client.submit(_task, shared, task, settings, pure=False) for task in tasks]
-        sizes = {f.key: task_tiles(t, unit.shape[0], settings.tile_size) for f, t in zip(futures, tasks, strict=True)}
-        level = list(futures)
-        if progress is not None:
-            for done in as_completed(futures):
-                progress(sizes[done.key])
-        while len(level) > 1:
-            level = [client.submit(merge, level[k], level[k + 1]) if k + 1 < len(level) else level[k]
-                     for k in range(0, len(level), 2)]
-        return level[0].result()
+        # a local cluster runs its tasks as threads of this process, where BLAS limits are
+        # process-wide: hold one thread for the whole pass, so that no task ending early lifts
+        # the limit under another (tiles must not depend on timing)
+        with single_threaded_blas():
+            return _run(client, unit, settings, progress)
     finally:
         if own is not None:
             own.close()
         if cluster is not None:
             cluster.close()
+
+
+def _run(client, unit, settings: EngineSettings, progress: ProgressCallback | None) -> Partial:
+    from distributed import as_completed
+
+    shared = client.scatter(unit, broadcast=True)
+    tasks = band_tasks(unit.shape[0], settings.tile_size)
+    futures = [client.submit(_task, shared, task, settings, pure=False) for task in tasks]
+    sizes = {f.key: task_tiles(t, unit.shape[0], settings.tile_size) for f, t in zip(futures, tasks, strict=True)}
+    level = list(futures)
+    if progress is not None:
+        for done in as_completed(futures):
+            progress(sizes[done.key])
+    while len(level) > 1:
+        level = [client.submit(merge, level[k], level[k + 1]) if k + 1 < len(level) else level[k]
+                 for k in range(0, len(level), 2)]
+    return level[0].result()

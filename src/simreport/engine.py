@@ -2,19 +2,18 @@
 
 Flow: rows are normalised once (float32); the upper triangle is cut into tiles; each
 tile is one matrix product folded into a :class:`Partial` by the fused kernel in
-:mod:`simreport.kernels`; partials merge exactly; a runner decides where tiles run
-(a loop, local threads, or Dask). Mean and standard deviation come exactly from the
-sum of the unit vectors and the d x d Gram matrix, and are cross-checked by the sums
-the tile pass keeps. Nothing here knows about reports or templates.
+:mod:`simreport.kernels`; partials merge exactly and :func:`finalize` turns them into
+:class:`SimilarityStats`. Where tiles run (a loop, threads, Dask) is :mod:`simreport.runners`.
+Mean and standard deviation come exactly from the sum of the unit vectors and the d x d
+Gram matrix, and are cross-checked by the sums the tile pass keeps. Nothing here knows
+about reports or templates.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -222,16 +221,22 @@ def task_tiles(task: tuple[int, ...], n: int, tile_size: int) -> int:
     return sum(bands - k for k in task)
 
 
+def band_tiles(n: int, band: int, tile_size: int) -> Iterator[tuple[int, int]]:
+    """The tiles of one row band, as (first row, first column): tiles (k, k), (k, k+1), ...
+
+    Every tile pass walks the upper triangle this way (the test's and the comparison's).
+    """
+    r0 = band * tile_size
+    for c0 in range(r0, n, tile_size):
+        yield r0, c0
+
+
 def run_band(unit: np.ndarray, band: int, tile_size: int, partial: Partial,
              on_tile: Callable[[], None] | None = None) -> None:
     """All tiles of one row band: one float32 product each, then the fused reduction."""
-    n = unit.shape[0]
-    r0 = band * tile_size
-    rows = unit[r0:r0 + tile_size]
-    for c0 in range(r0, n, tile_size):
-        cols = unit[c0:c0 + tile_size]
-        tile = rows @ cols.T
-        partial.add_tile(tile, r0, c0)
+    rows = unit[band * tile_size:(band + 1) * tile_size]
+    for r0, c0 in band_tiles(unit.shape[0], band, tile_size):
+        partial.add_tile(rows @ unit[c0:c0 + tile_size].T, r0, c0)
         if on_tile is not None:
             on_tile()
 
@@ -255,8 +260,6 @@ def merge_all(partials: Iterable[Partial]) -> Partial:
     return items[0]
 
 
-# ----------------------------------------------------------------------------- runners
-
 ProgressCallback = Callable[[int], None]
 
 
@@ -269,97 +272,6 @@ def single_threaded_blas():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
-
-
-def run_loop(unit: np.ndarray, settings: EngineSettings,
-             progress: ProgressCallback | None = None) -> Partial:
-    """Every tile in this thread, one after another."""
-    partial = Partial.empty(unit.shape[0], settings)
-    tick = (lambda: progress(1)) if progress else None
-    with single_threaded_blas():
-        for task in band_tasks(unit.shape[0], settings.tile_size):
-            run_task(unit, task, settings, partial, tick)
-    return partial
-
-
-def on_threads(tasks: list, workers: int, new_partial: Callable[[], object],
-               run_one: Callable[[object, object, Callable[[], None]], None],
-               progress: ProgressCallback | None = None) -> list:
-    """Run work units on ``workers`` threads with single-threaded BLAS; one partial per thread.
-
-    ``run_one(task, partial, tick)`` folds a task into the thread's partial and calls
-    ``tick()`` after every tile; after Ctrl-C or a failure in another thread, ``tick``
-    raises :class:`Cancelled` so every thread stops after its current tile.
-    """
-    workers = max(1, min(workers, len(tasks)))
-    lock = threading.Lock()
-    queue: Iterator = iter(tasks)
-    stop = threading.Event()
-
-    def tick() -> None:
-        if stop.is_set():
-            raise Cancelled
-        if progress is not None:
-            progress(1)
-
-    def worker():
-        partial = new_partial()
-        while not stop.is_set():
-            with lock:
-                task = next(queue, None)
-            if task is None:
-                break
-            run_one(task, partial, tick)
-        return partial
-
-    with single_threaded_blas():
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
-            futures = [pool.submit(worker) for _ in range(workers)]
-            try:
-                return [f.result() for f in futures]
-            except BaseException:
-                stop.set()
-                raise
-
-
-def run_threads(unit: np.ndarray, settings: EngineSettings,
-                progress: ProgressCallback | None = None) -> Partial:
-    """Tiles on ``settings.workers`` threads, each with single-threaded BLAS.
-
-    While one thread is in its matrix product, another runs its reduction, so both
-    cores stay busy. Each thread owns a partial; they are merged at the end.
-    """
-    partials = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers,
-                          lambda: Partial.empty(unit.shape[0], settings),
-                          lambda task, partial, tick: run_task(unit, task, settings, partial, tick), progress)
-    return merge_all(partials)
-
-
-class Cancelled(Exception):
-    """A worker stopped early because the run was interrupted."""
-
-
-RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_threads}
-
-
-def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
-                  progress: ProgressCallback | None = None) -> Partial:
-    """Run the tile pass with the runner named in ``settings``."""
-    if settings.runner == "torch":
-        from simreport.torch_engine import run_torch
-
-        return run_torch(unit, settings, progress)
-    if settings.precision != "exact":
-        raise ValueError(f"precision {settings.precision!r} needs the torch engine (--engine torch)")
-    if settings.runner == "dask":
-        from simreport.dask_runner import run_dask
-
-        return run_dask(unit, settings, progress)
-    try:
-        runner = RUNNERS[settings.runner]
-    except KeyError:
-        raise ValueError(f"unknown runner {settings.runner!r}; use one of loop, threads, dask") from None
-    return runner(unit, settings, progress)
 
 
 def total_tiles(n: int, settings: EngineSettings) -> int:
@@ -560,19 +472,6 @@ def _grid_pair_counts(block_of: np.ndarray, grid: int) -> np.ndarray:
     counts = np.outer(sizes, sizes)
     np.fill_diagonal(counts, sizes * (sizes - 1) / 2)
     return counts
-
-
-def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
-            progress: ProgressCallback | None = None, unit: np.ndarray | None = None) -> SimilarityStats:
-    """The whole test's numbers for an (n, d) array with n >= 2 and no zero rows.
-
-    ``unit`` may pass rows already normalised by :func:`normalise_rows`.
-    """
-    settings = settings or EngineSettings()
-    if unit is None:
-        unit = normalise_rows(embeddings)
-    partial = run_all_pairs(unit, settings, progress)
-    return finalize(partial, unit, embeddings, settings)
 
 
 def estimate_seconds(n: int, d: int, gflops: float | None = None) -> float:

@@ -64,6 +64,42 @@ CHECKS: dict[str, Check] = {c.id: c for c in (
 )}
 
 
+COMPARE_CHECKS: dict[str, Check] = {c.id: c for c in (
+    Check("crowding_gap", "One model much more crowded",
+          "difference between the two models' median nearest-neighbour similarity", "higher", 0.05, 0.10,
+          "similarity",
+          "Both models see the same records, so their typical nearest-neighbour similarity should be close. "
+          "A gap above 0.05 means one model packs records noticeably closer together; above 0.10 its "
+          "neighbourhoods are crowded enough that near-copies and genuine neighbours become hard to separate "
+          "in it but not in the other model."),
+    Check("near_duplicate_gap", "One model finds many more near-duplicates",
+          "difference between the two models' share of records with a near-duplicate neighbour", "higher", 0.02,
+          0.10, "share",
+          "On the same records, near-duplicates in the data show up under both models. When one model puts more "
+          "than 2% more of the records next to a near-duplicate, the extra ones come from the model, not the "
+          "data; more than 10% means it merges many distinct texts."),
+    Check("spread_ratio", "One model much less discriminating",
+          "standard deviation of pairwise similarity of the less spread model divided by that of the other",
+          "lower", 0.75, 0.50, "ratio",
+          "The spread of pairwise similarity is the room a model has to tell related from unrelated records. "
+          "If one model's spread is under three quarters of the other's it separates the same records less "
+          "clearly; under half, thresholds and rankings built on it are much less reliable."),
+    Check("similarity_agreement", "Models disagree on which pairs are similar",
+          "Pearson correlation of the two models' similarities over all distinct pairs", "lower", 0.70, 0.50,
+          "similarity",
+          "Replacing one model by the other keeps search results, clusters and duplicate detection roughly "
+          "the same only when their similarities move together. Below 0.7 a noticeable share of rankings "
+          "changes; below 0.5 the models describe the records differently, and everything built on the old "
+          "model must be validated again."),
+    Check("neighbour_agreement", "Models disagree on nearest neighbours",
+          "mean share of each record's k nearest neighbours that both models have in common", "lower", 0.50, 0.30,
+          "share",
+          "Nearest neighbours are what retrieval returns. When on average fewer than half of a record's nearest "
+          "neighbours are the same under both models, users will see different results for most queries; under "
+          "30% the two models are not interchangeable."),
+)}
+
+
 @dataclass(frozen=True)
 class Finding:
     """A judged risk sign with its number, its limits and one sentence of evidence."""

@@ -17,12 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from simreport.errors import InputError
+
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".parquet", ".csv")
 MAX_LISTED_ROWS = 10
-
-
-class InputError(ValueError):
-    """Input that the test cannot run on. The message says what, where and the fix."""
 
 
 @dataclass
@@ -82,26 +80,26 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
         lengths = {len(v) if hasattr(v, "__len__") else -1 for v in values.ravel()[:100000]}
         if len(lengths) > 1:
             raise InputError(f"{source}: rows have different lengths ({_lengths_text(values)}); "
-                             "every embedding must have the same dimension.")
+                             "every embedding must have the same dimension.", file=str(source))
         try:
             values = np.array(values.tolist(), dtype=np.float64)
         except (TypeError, ValueError):
             raise InputError(f"{source}: the array holds non-numeric values; "
-                             "give a numeric (float) array of shape (n, d).") from None
+                             "give a numeric (float) array of shape (n, d).", file=str(source)) from None
     array = np.asarray(values)
     if array.dtype.kind not in "fiu":
         raise InputError(f"{source}: the array has dtype {array.dtype}, not numbers; "
-                         "give a float array of shape (n, d).")
+                         "give a float array of shape (n, d).", file=str(source))
     if array.ndim != 2:
         raise InputError(f"{source}: expected a 2-D array (rows x dimensions), got shape "
-                         f"{array.shape}; reshape it to (n, d) with one embedding per row.")
+                         f"{array.shape}; reshape it to (n, d) with one embedding per row.", file=str(source))
     n, d = array.shape
     if n == 0 or d == 0:
         raise InputError(f"{source}: the array is empty (shape {array.shape}); "
-                         "it needs at least 2 rows and 1 dimension.")
+                         "it needs at least 2 rows and 1 dimension.", file=str(source))
     if n < 2:
         raise InputError(f"{source}: only 1 row; the test compares pairs of embeddings, "
-                         "so it needs at least 2 rows.")
+                         "so it needs at least 2 rows.", file=str(source))
     if array.dtype.kind == "f":
         finite_rows = np.isfinite(array).all(axis=1)
         if not finite_rows.all():
@@ -110,18 +108,19 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
             first_col = int(np.flatnonzero(bad[0])[0])
             raise InputError(f"{source}: NaN or infinite values at {_rows_text(rows)} (0-based) "
                              f"(first at row {rows[0]}, column {first_col}); "
-                             "repair or drop these rows and run again.")
+                             "repair or drop these rows and run again.", file=str(source), rows=rows.tolist())
         too_big = (np.abs(array) > np.finfo(np.float32).max) if array.dtype.itemsize > 4 else np.zeros(1, bool)
         if too_big.any():
             rows = np.flatnonzero(too_big.any(axis=1))
             raise InputError(f"{source}: values beyond the float32 range at {_rows_text(rows)} (0-based); "
-                             "rescale the embeddings.")
+                             "rescale the embeddings.", file=str(source), rows=rows.tolist())
     matrix = np.ascontiguousarray(array, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float64))
     zero = np.flatnonzero(norms == 0)
     if zero.size:
         raise InputError(f"{source}: zero vectors at {_rows_text(zero)} (0-based); cosine "
-                         "similarity is undefined; drop these rows (or re-embed those records).")
+                         "similarity is undefined; drop these rows (or re-embed those records).", file=str(source),
+                         rows=zero.tolist())
     return matrix
 
 
@@ -136,7 +135,7 @@ def check_labels(labels: list[str], n: int, source: str) -> list[str]:
     """Labels must match the rows one to one."""
     if len(labels) != n:
         raise InputError(f"{source}: {len(labels)} labels for {n} embedding rows; "
-                         "give exactly one label per row, in the same order.")
+                         "give exactly one label per row, in the same order.", file=str(source))
     return [str(label) for label in labels]
 
 
@@ -145,10 +144,10 @@ def read_labels_file(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: labels file not found; check the path given to --labels.") from None
+        raise InputError(f"{path}: labels file not found; check the path given to --labels.", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read the labels file ({exc}); give a UTF-8 text file "
-                         "with one label per line.") from None
+                         "with one label per line.", file=str(path)) from None
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -167,38 +166,38 @@ def _magic(path: Path) -> bytes:
 def _read_npy(path: Path, key: str | None) -> np.ndarray:
     if not _magic(path).startswith(NPY_MAGIC):
         raise InputError(f"{path}: not a .npy file (no NumPy header; corrupt, or another format "
-                         "renamed?); save the array with numpy.save.")
+                         "renamed?); save the array with numpy.save.", file=str(path))
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
         if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
             raise InputError(f"{path}: the .npy file holds Python objects (ragged rows?); "
-                             "save a numeric array of shape (n, d).") from None
+                             "save a numeric array of shape (n, d).", file=str(path)) from None
         raise
 
 
 def _read_npz(path: Path, key: str | None) -> np.ndarray:
     if not _magic(path).startswith(ZIP_MAGICS):
         raise InputError(f"{path}: not a .npz archive (no zip header; corrupt, or another format "
-                         "renamed?); save the arrays with numpy.savez.")
+                         "renamed?); save the arrays with numpy.savez.", file=str(path))
     with np.load(path, allow_pickle=False) as archive:
         names = list(archive.files)
         if key is None:
             if len(names) != 1:
                 raise InputError(f"{path}: the archive holds {len(names)} arrays ({', '.join(names) or 'none'}); "
-                                 "choose one with --key NAME.")
+                                 "choose one with --key NAME.", file=str(path))
             key = names[0]
         if key not in names:
             raise InputError(f"{path}: no array named {key!r} in the archive (it has {', '.join(names)}); "
-                             "fix --key.")
+                             "fix --key.", file=str(path))
         try:
             value = archive[key]
         except ValueError:
             raise InputError(f"{path}: array {key!r} holds Python objects (ragged rows?); "
-                             "save a numeric array of shape (n, d).") from None
+                             "save a numeric array of shape (n, d).", file=str(path)) from None
         if not isinstance(value, np.ndarray):
             raise InputError(f"{path}: member {key!r} of the archive is not a .npy array; "
-                             "save the arrays with numpy.savez.")
+                             "save the arrays with numpy.savez.", file=str(path))
         return value
 
 
@@ -213,16 +212,16 @@ def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: 
             vector_column = candidates[0]
         elif len(candidates) > 1:
             raise InputError(f"{path}: several columns hold vectors ({', '.join(map(str, candidates))}); "
-                             "choose one with --vector-column NAME.")
+                             "choose one with --vector-column NAME.", file=str(path))
     if vector_column is not None:
         if vector_column not in frame.columns:
             raise InputError(f"{path}: no column named {vector_column!r} (columns: "
-                             f"{', '.join(map(str, frame.columns))}); fix --vector-column.")
+                             f"{', '.join(map(str, frame.columns))}); fix --vector-column.", file=str(path))
         return _column_to_matrix(frame[vector_column], path, vector_column, from_text)
     numeric = [c for c in frame.columns if c != label_column]
     if not numeric:
         raise InputError(f"{path}: the table has no columns besides the labels; "
-                         "it needs embedding values.")
+                         "it needs embedding values.", file=str(path))
     bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         col = bad[0]
@@ -231,7 +230,7 @@ def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: 
         where = f" ({_rows_text(rows)}, 0-based data rows)" if rows.size else ""
         raise InputError(f"{path}: column {col!r} is not numeric{where}; use numeric columns only, "
                          "name the label column with --label-column, or name a vector column "
-                         "with --vector-column.")
+                         "with --vector-column.", file=str(path))
     return frame[numeric].to_numpy()
 
 
@@ -253,13 +252,14 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
                 value = json.loads(value) if isinstance(value, str) else value
             except json.JSONDecodeError:
                 raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} is not a list "
-                                 f"of numbers ({str(value)[:40]!r}); write vectors as [0.1, 0.2, ...].") from None
+                                 f"of numbers ({str(value)[:40]!r}); write vectors as [0.1, 0.2, ...].",
+                                 file=str(path)) from None
         if value is None or (isinstance(value, float) and np.isnan(value)):
             raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} is empty; "
-                             "every row needs an embedding.")
+                             "every row needs an embedding.", file=str(path))
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} is not a vector; "
-                             "each cell must hold a list of numbers.")
+                             "each cell must hold a list of numbers.", file=str(path))
         rows.append(value)
     lengths = np.array([len(v) for v in rows])
     if lengths.size and (lengths != lengths[0]).any():
@@ -267,7 +267,7 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
         raise InputError(f"{path}: ragged rows in column {name!r}: row 0 has {lengths[0]} values but "
                          f"{_rows_text(odd)} (0-based) {'has' if len(odd) == 1 else 'have'} "
                          f"{sorted(set(lengths[odd].tolist()))[:5]}; "
-                         "every embedding must have the same dimension.")
+                         "every embedding must have the same dimension.", file=str(path))
     try:
         return np.array([np.asarray(v, dtype=np.float64) for v in rows]).reshape(len(rows), -1)
     except (TypeError, ValueError):
@@ -276,7 +276,7 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
                 np.asarray(v, dtype=np.float64)
             except (TypeError, ValueError):
                 raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} holds non-numeric "
-                                 "values; vectors must contain numbers only.") from None
+                                 "values; vectors must contain numbers only.", file=str(path)) from None
         raise
 
 
@@ -292,14 +292,14 @@ def _read_table(path: Path, vector_column: str | None, label_column: str | None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}); check that it is a valid "
-                         f"{suffix[1:].upper()} table.") from None
+                         f"{suffix[1:].upper()} table.", file=str(path)) from None
     if frame.empty:
-        raise InputError(f"{path}: the table has no rows; it needs at least 2 embeddings.")
+        raise InputError(f"{path}: the table has no rows; it needs at least 2 embeddings.", file=str(path))
     labels = None
     if label_column is not None:
         if label_column not in frame.columns:
             raise InputError(f"{path}: no column named {label_column!r} (columns: "
-                             f"{', '.join(map(str, frame.columns))}); fix --label-column.")
+                             f"{', '.join(map(str, frame.columns))}); fix --label-column.", file=str(path))
         labels = ["" if pd.isna(v) else str(v) for v in frame[label_column].tolist()]
     return table_to_matrix(frame, path, vector_column, label_column, suffix == ".csv"), labels
 
@@ -317,14 +317,14 @@ def load_embeddings(
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{path}: unsupported file type {suffix or '(none)'!r}; give a .npy, .npz, "
-                         ".parquet or .csv file.")
+                         ".parquet or .csv file.", file=str(path))
     if not path.exists():
-        raise InputError(f"{path}: file not found; check the path.")
+        raise InputError(f"{path}: file not found; check the path.", file=str(path))
     if not path.is_file():
-        raise InputError(f"{path}: not a file; give the path of an embedding file.")
+        raise InputError(f"{path}: not a file; give the path of an embedding file.", file=str(path))
     if label_column is not None and suffix in (".npy", ".npz"):
         raise InputError(f"{path}: --label-column needs a table (.csv or .parquet); "
-                         "for arrays give --labels FILE with one label per line.")
+                         "for arrays give --labels FILE with one label per line.", file=str(path))
     labels = None
     try:
         if suffix == ".npy":
@@ -337,7 +337,7 @@ def load_embeddings(
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise InputError(f"{path}: cannot read the file ({str(exc).strip() or type(exc).__name__}); "
-                         f"check that it is a valid {suffix[1:]} file.") from None
+                         f"check that it is a valid {suffix[1:]} file.", file=str(path)) from None
     source_dtype = str(raw.dtype)
     matrix = check_embeddings(raw, str(path))
     label_source = "index"

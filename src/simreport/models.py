@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simreport.inputs import InputError, array_sha256, file_sha256
+from simreport.errors import InputError, ModelError
+from simreport.inputs import array_sha256, file_sha256
 
 OFFLINE_VARIABLES = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 INSTALL_HINT = ("model support is an optional extra: install torch first (pip install torch==2.13.0), "
@@ -38,10 +39,6 @@ INSTALL_HINT = ("model support is an optional extra: install torch first (pip in
 CACHE_FORMAT = 1
 DOC_SUFFIXES = (".md", ".rst")
 DOC_NAMES = ("license", "licence", "notice", "readme")
-
-
-class ModelError(InputError):
-    """A model that cannot be used (not local, not installed, unreadable). Exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +160,7 @@ def fingerprint_directory(path: str | Path) -> tuple[str, list[dict]]:
     path = Path(path).resolve()
     files = model_files(path)
     if not files:
-        raise ModelError(f"{path}: the model folder holds no files to fingerprint.")
+        raise ModelError(f"{path}: the model folder holds no files to fingerprint.", file=str(path))
     stamp = tuple((p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     if stamp in _FINGERPRINTS:
         return _FINGERPRINTS[stamp]
@@ -419,10 +416,10 @@ def _as_matrix(value: object, expected: int, source: str) -> np.ndarray:
         array = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
         raise InputError(f"{source} returned something that is not a numeric array "
-                         f"({type(value).__name__}); it must return one vector per text.") from None
+                         f"({type(value).__name__}); it must return one vector per text.", file=str(source)) from None
     if array.ndim != 2 or array.shape[0] != expected:
         raise InputError(f"{source} returned shape {array.shape} for {expected} texts; it must return an array "
-                         f"of shape ({expected}, d).")
+                         f"of shape ({expected}, d).", file=str(source))
     return array
 
 
@@ -490,10 +487,10 @@ def check_texts(texts: Sequence[object], source: str) -> list[str]:
     bad = [k for k, t in enumerate(values) if not isinstance(t, str)]
     if bad:
         raise InputError(f"{source}: {_rows_text(np.array(bad))} (0-based) {'has' if len(bad) == 1 else 'have'} "
-                         "no text (missing or not a string); fill in or drop those rows.")
+                         "no text (missing or not a string); fill in or drop those rows.", file=str(source))
     if len(values) < 2:
         raise InputError(f"{source}: {len(values)} text{'s' if len(values) != 1 else ''}; the test compares pairs, "
-                         "so it needs at least 2.")
+                         "so it needs at least 2.", file=str(source))
     return values
 
 
@@ -577,19 +574,19 @@ def read_texts(path: str | Path, text_column: str | None) -> tuple[list[str], ob
         return check_texts(read_labels_file(path), str(path)), None
     if suffix not in (".csv", ".parquet"):
         raise InputError(f"{path}: texts are read from .csv, .parquet or .txt (one text per line), not "
-                         f"{suffix or '(no suffix)'!r}.")
+                         f"{suffix or '(no suffix)'!r}.", file=str(path))
     if text_column is None:
-        raise InputError(f"{path}: name the column holding the texts with --text-column.")
+        raise InputError(f"{path}: name the column holding the texts with --text-column.", file=str(path))
     import pandas as pd
 
     try:
         frame = pd.read_csv(path, dtype={text_column: "string"}) if suffix == ".csv" else pd.read_parquet(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}).") from None
+        raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}).", file=str(path)) from None
     if text_column not in frame.columns:
         raise InputError(f"{path}: no column named {text_column!r} (columns: "
-                         f"{', '.join(map(str, frame.columns))}); fix --text-column.")
+                         f"{', '.join(map(str, frame.columns))}); fix --text-column.", file=str(path))
     values = [None if pd.isna(v) else str(v) for v in frame[text_column].tolist()]
     return check_texts(values, f"{path} column {text_column!r}"), frame
 
@@ -670,23 +667,6 @@ def embeddings_from_texts(embedded: Embedded, texts: list[str], source: str, lab
     data.source_dtype = "float32"
     data.label_source = label_source
     return data
-
-
-def attach(result, embedded: Embedded) -> None:
-    """Put the model block into a result, and the embedding time into its timings."""
-    from simreport.results import reproducible
-
-    result.model = embedded.block
-    report = getattr(result, "report", None)
-    if isinstance(report, dict) and not report.get("model"):
-        report["model"] = embedded.block["name"]  # the cover names the model under test
-    if reproducible():
-        return
-    seconds = round(embedded.seconds, 3)
-    if result.timings is not None:
-        result.timings = {"embed": seconds, **result.timings}
-    if result.duration_seconds is not None:
-        result.duration_seconds = round(result.duration_seconds + seconds, 3)
 
 
 def report_context(block: dict | None) -> dict | None:

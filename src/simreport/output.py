@@ -11,9 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-
-class OutputError(OSError):
-    """A report file could not be written (bad location, no permission, disk full)."""
+from simreport.errors import OutputError
 
 
 def _umask() -> int:
@@ -28,7 +26,7 @@ def _temporary_copy(path: Path, data: bytes) -> Path:
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the report here ({exc.strerror or exc}); "
-                          "choose another output prefix with -o.") from None
+                          "choose another output prefix with -o.", file=str(path)) from None
     os.chmod(name, 0o666 & ~_umask())  # mkstemp creates 0600; reports are ordinary files
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -56,7 +54,7 @@ def write_all(files: dict[Path, bytes]) -> None:
                 os.replace(temporary, path)
             except OSError as exc:
                 raise OutputError(f"{path}: cannot write the report here ({exc.strerror or exc}); "
-                                  "choose another output prefix with -o.") from None
+                                  "choose another output prefix with -o.", file=str(path)) from None
     finally:
         for temporary, _ in staged:
             with contextlib.suppress(OSError):

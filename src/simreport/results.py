@@ -1,7 +1,8 @@
-"""The results object every document is rendered from, and its JSON form.
+"""The documents every report is rendered from, and their JSON form.
 
-A :class:`Result` holds plain JSON-able data only, so ``from_json(to_json())`` gives
-back the same object and HTML/PDF can be re-rendered without recomputing.
+A :class:`Result` (one run of the test) and a :class:`Comparison` (two models on the same
+records) hold plain JSON-able data only, so ``from_json(to_json())`` gives back the same
+object and HTML/PDF can be re-rendered without recomputing. Nothing here renders.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from simreport.findings import Finding
+from simreport.output import write_atomic
 
 SCHEMA_VERSION = "1.0"
-OPTIONAL_FIELDS = {"overview", "clusters", "report", "configuration", "model", "timings", "extra",
-                   "schema_version"}
+COMPARISON_KIND = "simreport-comparison"
 
 
 def report_id_of(results_json: bytes, prefix: str = "SR") -> str:
@@ -91,16 +93,31 @@ class Stopwatch:
         return None if reproducible() else dict(self.laps)
 
 
+# How documents become HTML and PDF: filled in by simreport.render (importing simreport does
+# that), so this data layer imports no renderer. name -> callable(document, **options).
+RENDERERS: dict[str, Callable[..., Any]] = {}
+
+
+def _renderer(name: str) -> Callable[..., Any]:
+    try:
+        return RENDERERS[name]
+    except KeyError:
+        raise RuntimeError(f"no {name} renderer registered; import simreport.render first") from None
+
+
 class ReportDocument:
     """What a single-run Result and a two-model Comparison share: their JSON form, the
     fingerprint and report ID derived from it, and rendering to HTML and PDF.
 
     Subclasses are dataclasses with ``findings_data`` and ``summary`` fields and set
-    ``TEMPLATE`` (the entry template), ``ID_PREFIX`` and :meth:`render_context`.
+    ``ID_PREFIX``, ``NOUN`` (how messages name the file) and ``OPTIONAL`` (fields a file
+    may lack). Which template and context builder draw each type is the render layer's
+    table (:data:`simreport.render.DOCUMENTS`).
     """
 
-    TEMPLATE: ClassVar[str]
     ID_PREFIX: ClassVar[str]
+    NOUN: ClassVar[str]
+    OPTIONAL: ClassVar[frozenset[str]]
 
     @property
     def findings(self) -> list[Finding]:
@@ -143,43 +160,53 @@ class ReportDocument:
         return report_id_of(self.json_bytes(), self.ID_PREFIX)
 
     @classmethod
+    def check_kind(cls, kind: object) -> None:
+        """Raise ValueError when a JSON's ``kind`` is not this document type's."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The document from its JSON data; ValueError names what is missing or unsupported."""
+        cls.check_kind(data.get("kind"))
+        version = str(data.get("schema_version", ""))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ValueError(f"{cls.NOUN} schema version {version or '(missing)'} is not supported "
+                             f"(this simreport reads {SCHEMA_VERSION})")
+        data = dict(data)
+        data["findings_data"] = data.pop("findings")
+        known = {f.name for f in fields(cls)}
+        missing = sorted(known - set(data) - cls.OPTIONAL)
+        if missing:
+            raise ValueError(f"{cls.NOUN} file lacks {', '.join(missing)}")
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
     def from_json(cls, text: str):
         return cls.from_dict(json.loads(text))
 
-    def render_context(self, medium: str) -> dict:
-        """The plain data the templates receive (see :mod:`simreport.render.context`)."""
-        raise NotImplementedError
-
     def to_html(self, path: str | Path | None = None, **options) -> str:
         """Render the HTML report; write it to ``path`` when given. Returns the HTML."""
-        from simreport.render.html import render_html
-
-        html = render_html(self, **options)
+        html = _renderer("html")(self, **options)
         if path is not None:
-            from simreport.output import write_atomic
-
             write_atomic(Path(path), html.encode("utf-8"))
         return html
 
     def to_pdf(self, path: str | Path, **options) -> None:
         """Render the PDF report to ``path``."""
-        from simreport.output import write_atomic
-        from simreport.render.pdf import render_pdf
-
-        write_atomic(Path(path), render_pdf(self, **options))
+        write_atomic(Path(path), _renderer("pdf")(self, **options))
 
     def _repr_html_(self) -> str:
-        from simreport.render.html import render_html
-
-        return render_html(self, fragment=True)
+        return _renderer("html")(self, fragment=True)
 
 
 @dataclass
 class Result(ReportDocument):
     """One run of the cosine-similarity test: numbers, findings, heatmap and provenance."""
 
-    TEMPLATE: ClassVar[str] = "report.html.j2"
     ID_PREFIX: ClassVar[str] = "SR"
+    NOUN: ClassVar[str] = "results"
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"overview", "clusters", "report", "configuration", "model",
+                                                    "timings", "extra", "schema_version"})
 
     tool: dict
     environment: dict
@@ -206,28 +233,66 @@ class Result(ReportDocument):
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Result:
-        if data.get("kind") not in (None, "simreport-result"):
-            raise ValueError(f"this is a {data.get('kind')} file, not the results of a single run")
-        version = str(data.get("schema_version", ""))
-        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-            raise ValueError(f"results schema version {version or '(missing)'} is not supported "
-                             f"(this simreport reads {SCHEMA_VERSION})")
-        data = dict(data)
-        data["findings_data"] = data.pop("findings")
-        known = {f.name for f in fields(cls)}
-        missing = sorted(known - set(data) - OPTIONAL_FIELDS)
-        if missing:
-            raise ValueError(f"results file lacks {', '.join(missing)}")
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def check_kind(cls, kind: object) -> None:
+        if kind not in (None, "simreport-result"):
+            raise ValueError(f"this is a {kind} file, not the results of a single run")
 
-    def render_context(self, medium: str) -> dict:
-        from simreport.render.context import build_context
-
-        return build_context(self, medium)
+    def attach_model(self, block: dict, seconds: float) -> None:
+        """Record the model that embedded the texts (its block) and the embedding time."""
+        self.model = block
+        if isinstance(self.report, dict) and not self.report.get("model"):
+            self.report["model"] = block["name"]  # the cover names the model under test
+        if reproducible():
+            return
+        seconds = round(seconds, 3)
+        if self.timings is not None:
+            self.timings = {"embed": seconds, **self.timings}
+        if self.duration_seconds is not None:
+            self.duration_seconds = round(self.duration_seconds + seconds, 3)
 
 
-COMPARISON_KIND = "simreport-comparison"
+@dataclass
+class Comparison(ReportDocument):
+    """Two models on the same records: both results, their agreement and the comparison's findings."""
+
+    ID_PREFIX: ClassVar[str] = "SC"
+    NOUN: ClassVar[str] = "comparison"
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"timings", "kind", "schema_version"})
+
+    tool: dict
+    environment: dict
+    title: str
+    names: list[str]
+    input: dict
+    results: list[dict]  # the two models' full results (Result.to_dict()); the second's heatmap in the first's order
+    agreement: dict
+    parameters: dict
+    findings_data: list
+    summary: dict
+    created: str
+    duration_seconds: float | None
+    timings: dict | None = None
+    kind: str = COMPARISON_KIND
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def a(self) -> Result:
+        """The first model's result."""
+        return Result.from_dict(self.results[0])
+
+    @property
+    def b(self) -> Result:
+        """The second model's result (its heatmap drawn in the first model's record order)."""
+        return Result.from_dict(self.results[1])
+
+    @property
+    def correlation(self) -> float | None:
+        return self.agreement["correlation"]["pearson"]
+
+    @classmethod
+    def check_kind(cls, kind: object) -> None:
+        if kind != COMPARISON_KIND:
+            raise ValueError("not a simreport comparison (the results of a single run are read with load_result)")
 
 
 def document_from_dict(data: object) -> ReportDocument:
@@ -235,8 +300,6 @@ def document_from_dict(data: object) -> ReportDocument:
     if not isinstance(data, dict):
         raise ValueError("the JSON is not a simreport results object")
     if data.get("kind") == COMPARISON_KIND:
-        from simreport.compare import Comparison
-
         return Comparison.from_dict(data)
     return Result.from_dict(data)
 

@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simreport.inputs import InputError, file_sha256
+from simreport.errors import InputError, VerifyError
+from simreport.inputs import file_sha256
 from simreport.render.pdf import RESULTS_ATTACHMENT
 from simreport.results import Result, document_from_dict, report_id_of
 
@@ -41,9 +42,10 @@ def read_attachments(path: Path) -> tuple[dict[str, bytes], dict[str, str], str]
         attachments = {name: contents[0] for name, contents in reader.attachments.items() if contents}
         info = {str(k).lstrip("/"): str(v) for k, v in (reader.metadata or {}).items()}
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found; give the path of a simreport PDF.") from None
+        raise VerifyError(f"{path}: file not found; give the path of a simreport PDF.", file=str(path)) from None
     except (PdfReadError, OSError, ValueError) as exc:
-        raise InputError(f"{path}: not a readable PDF ({exc}); give a PDF written by simreport.") from None
+        raise VerifyError(f"{path}: not a readable PDF ({exc}); give a PDF written by simreport.",
+                          file=str(path)) from None
     try:
         first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
                                     text=True, check=True).stdout
@@ -57,8 +59,8 @@ def verify_report(pdf: Path, input_file: Path | None = None) -> Verification:
     attachments, info, first_page = read_attachments(pdf)
     outcome = Verification()
     if RESULTS_ATTACHMENT not in attachments:
-        raise InputError(f"{pdf}: no {RESULTS_ATTACHMENT} attached; this PDF was not written by simreport "
-                         "(or its attachment was removed).")
+        raise VerifyError(f"{pdf}: no {RESULTS_ATTACHMENT} attached; this PDF was not written by simreport "
+                         "(or its attachment was removed).", file=str(pdf))
     raw = attachments[RESULTS_ATTACHMENT]
     try:
         document = document_from_dict(json.loads(raw.decode("utf-8")))
@@ -89,7 +91,8 @@ def verify_report(pdf: Path, input_file: Path | None = None) -> Verification:
         outcome.checks.append(("attached input fingerprint agrees with the results", same, "input-fingerprint.json"))
     if input_file is not None:
         if not input_file.is_file():
-            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
+            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.",
+                             file=str(input_file))
         actual = file_sha256(input_file)
         recorded = _input_hashes(document)
         outcome.checks.append((f"SHA-256 of {input_file.name} matches the report", actual in recorded,

@@ -1,42 +1,18 @@
-"""Rendering: a results object in, an HTML or PDF document out.
+"""Rendering: a document (results or comparison) in, an HTML or PDF report out.
 
-Templates are looked up first in a user's template directory (when given), then in
-the shipped ``templates/`` folder, so an institution can override one partial without
-copying the rest. Templates receive the plain data built by :mod:`.context`.
+:mod:`.documents` maps each document type to its template and context builder;
+:mod:`.html` and :mod:`.pdf` render; :mod:`.environment` finds the templates. Importing
+this package registers the two renderers with :mod:`simreport.results`, so that
+``result.to_html()`` and ``result.to_pdf()`` work without the data layer importing them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from simreport import results
+from simreport.render.environment import make_environment, shipped_templates
+from simreport.render.html import render_html
+from simreport.render.pdf import render_pdf
 
-import jinja2
+results.RENDERERS.update(html=render_html, pdf=render_pdf)
 
-
-def shipped_templates() -> Path:
-    """The shipped templates: inside the installed package, or at the source tree's top."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "templates", here.parent.parent / "templates"):
-        if (candidate / "report.html.j2").is_file():
-            return candidate
-    raise FileNotFoundError("simreport's templates folder is missing from this installation")
-
-
-def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """Jinja environment: user templates (if any) before the shipped ones; autoescaping on."""
-    loaders: list[jinja2.BaseLoader] = []
-    if templates_dir is not None:
-        path = Path(templates_dir)
-        if not path.is_dir():
-            raise FileNotFoundError(f"{path}: templates directory not found")
-        loaders.append(jinja2.FileSystemLoader(str(path)))
-    loaders.append(jinja2.FileSystemLoader(str(shipped_templates())))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    # |tojson: keep the data's own key order and drop the spaces (the embedded results are large)
-    env.policies["json.dumps_kwargs"] = {"sort_keys": False, "separators": (",", ":"), "allow_nan": False}
-    return env
+__all__ = ["make_environment", "render_html", "render_pdf", "shipped_templates"]

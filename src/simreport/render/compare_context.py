@@ -1,4 +1,4 @@
-"""Turn a :class:`~simreport.compare.Comparison` into the plain data the comparison templates
+"""Turn a :class:`~simreport.results.Comparison` into the plain data the comparison templates
 receive. Each model's own part comes from :func:`~simreport.render.context.build_context`,
 so numbers, findings and figures look exactly as in a single report.
 """
@@ -11,10 +11,10 @@ from html import escape
 import numpy as np
 from markupsafe import Markup
 
-from simreport.findings import format_value
+from simreport.findings import COMPARE_CHECKS, format_value
 from simreport.render import figures
 from simreport.render.context import STATUS_WORDS, build_context
-from simreport.results import Result
+from simreport.results import Comparison, Result
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -78,8 +78,6 @@ def _check_rows(a: Result, b: Result, ctx_a: dict, ctx_b: dict) -> list[dict]:
 
 
 def _compare_findings(comparison) -> list[dict]:
-    from simreport.compare import COMPARE_CHECKS
-
     out = []
     for f in comparison.findings:
         check = COMPARE_CHECKS.get(f.id)
@@ -183,7 +181,7 @@ def _side_figure(figure: dict) -> dict:
     return fig
 
 
-def build_compare_context(comparison, medium: str) -> dict:
+def build_compare_context(comparison: Comparison, medium: str) -> dict:
     """Everything the comparison templates show, as plain strings, lists and markup."""
     a, b = comparison.a, comparison.b
     names = comparison.names
@@ -231,8 +229,6 @@ def build_compare_context(comparison, medium: str) -> dict:
     for name, ctx in zip(names, (ctx_a, ctx_b), strict=True):
         provenance.append({"name": name, "metadata": ctx["metadata"], "model": ctx.get("model")})
     params = comparison.parameters
-    from simreport.compare import COMPARE_CHECKS
-
     compare_thresholds = [{"id": c.id, "title": c.title, "measure": c.measure, "worse": c.worse,
                            "warn": format_value(params["thresholds"][c.id]["warn"], c.unit),
                            "fail": format_value(params["thresholds"][c.id]["fail"], c.unit),

@@ -13,19 +13,11 @@ from html import escape
 
 import numpy as np
 
+from simreport.config import colorscale
+
 AXIS_LABEL_CHARS = 28
 HOVER_LABEL_CHARS = 120
 TICK_LABELS_UP_TO = 60  # rows; beyond this the axes carry no text labels
-
-
-def colorscale(name: str) -> list[list]:
-    """A plotly named colour scale as [[position, 'rgb(r, g, b)'], ...]."""
-    from plotly.colors import get_colorscale
-
-    try:
-        return [[float(p), c] for p, c in get_colorscale(name)]
-    except Exception as exc:  # plotly raises PlotlyError for unknown names
-        raise ValueError(f"unknown colour scale {name!r}: {exc}") from None
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -6,7 +6,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from simreport.render import make_environment
+from simreport.render.documents import template_and_context
+from simreport.render.environment import make_environment
 from simreport.results import ReportDocument
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor"
@@ -45,11 +46,11 @@ def render_html(result: ReportDocument, templates: str | Path | None = None, fra
     if plotlyjs not in PLOTLYJS_MODES:
         raise ValueError(f"unknown plotly.js mode {plotlyjs!r}; use one of {', '.join(PLOTLYJS_MODES)}")
     env = make_environment(templates)
-    context = result.render_context("html")
+    template, context = template_and_context(result, "html")
     context["plotly"] = ({"inline": plotly_js()} if plotlyjs == "inline" else
                          {"inline": None, "src": PLOTLY_FILE if plotlyjs == "directory" else plotly_cdn_url()})
     context["fragment"] = fragment
     context["results_json"] = result.to_dict()
     # element ids: fixed for documents; unique per result in notebooks, where several share a page
     context["dom_prefix"] = "simreport" if not fragment else f"simreport-{result.fingerprint()[:12]}"
-    return env.get_template(result.TEMPLATE).render(report=context)
+    return env.get_template(template).render(report=context)

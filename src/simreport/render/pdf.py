@@ -10,7 +10,8 @@ from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from simreport.render import make_environment, shipped_templates
+from simreport.render.documents import template_and_context
+from simreport.render.environment import make_environment, shipped_templates
 from simreport.results import ReportDocument
 
 
@@ -57,10 +58,10 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
     env = make_environment(templates)
-    context = result.render_context("pdf")
+    template, context = template_and_context(result, "pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
-    html = env.get_template(result.TEMPLATE).render(report=context)
+    html = env.get_template(template).render(report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     fetcher = local_fetcher(allowed)
     document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/", url_fetcher=fetcher)

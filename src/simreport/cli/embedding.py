@@ -1,6 +1,6 @@
-"""Command-line glue for models in the loop: the options that embed texts with a model,
-and the step that turns a table of texts into validated embeddings (with a progress bar
-on stderr and the embeddings cache beside the report). Shared by ``run`` and ``compare``.
+"""Models in the loop on the command line: the options that embed texts with a model, and
+the step that turns a table of texts into validated embeddings (with a progress bar on
+stderr and the embeddings cache beside the report). Shared by ``run`` and ``compare``.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from simreport.inputs import Embeddings, InputError, file_sha256
+from simreport.cli.shared import console, progress_bar
+from simreport.errors import InputError
+from simreport.inputs import Embeddings, file_sha256
 
 MODEL_KEYS = ("model", "text_column", "batch_size", "max_length", "normalize", "cache")
 
@@ -55,12 +57,6 @@ def settings_from(options: dict):
     return settings
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
 def embed_file(input_path: Path, model: str, options: dict, cache: Path | None, quiet: bool, label: str = "",
                labels_file: Path | None = None, label_column: str | None = None) -> tuple[Embeddings, object]:
     """Read the texts of ``input_path``, embed them with ``model`` (cached), and return the
@@ -73,24 +69,17 @@ def embed_file(input_path: Path, model: str, options: dict, cache: Path | None, 
     texts, frame = models.read_texts(input_path, options["text_column"])
     settings = settings_from(options)
     encoder = models.as_encoder(model)  # resolves and fingerprints; loads nothing yet
-    console = _console()
+    out = console()
     name = f" ({label})" if label else ""
-    if quiet:
-        embedded = models.embed_texts(texts, encoder, settings, cache=cache, text_source=str(input_path))
-    else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        with Progress(TextColumn(f"embedding{name}"), BarColumn(), MofNCompleteColumn(), TextColumn("texts"),
-                      TimeRemainingColumn(), console=console, transient=True) as bar:
-            task = bar.add_task("texts", total=len(texts))
-            embedded = models.embed_texts(texts, encoder, settings, cache=cache, text_source=str(input_path),
-                                          progress=lambda k: bar.advance(task, k))
+    with progress_bar(f"embedding{name}", "texts", len(texts), not quiet, out) as advance:
+        embedded = models.embed_texts(texts, encoder, settings, cache=cache, text_source=str(input_path),
+                                      progress=advance)
     if not quiet:
         if embedded.cache_status == "hit":
-            console.print(f"embeddings{name}: reused {cache} (same model fingerprint, texts and settings)",
+            out.print(f"embeddings{name}: reused {cache} (same model fingerprint, texts and settings)",
                           soft_wrap=True)
         else:
-            console.print(f"embeddings{name}: {len(texts):,} texts by {encoder.name} in {embedded.seconds:.1f} s"
+            out.print(f"embeddings{name}: {len(texts):,} texts by {encoder.name} in {embedded.seconds:.1f} s"
                           + (f"; cached in {cache}" if embedded.cache_status == "written" else ""), soft_wrap=True)
     column = options["text_column"]
     label_source = f"column {column} (the embedded texts)" if column else f"file {input_path.name} (the embedded texts)"

@@ -1,0 +1,60 @@
+"""Command line: ``simreport run | demo | compare | render | verify | config``.
+
+Each command lives in its own module and takes what the commands share (options,
+configuration, error handling, writing files) from :mod:`simreport.cli.shared`.
+
+Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 unexpected failure,
+3 a report that fails ``verify``, 130 interrupted. Outputs are written all-or-nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from simreport.cli.compare import compare
+from simreport.cli.config import config_command
+from simreport.cli.documents import render, verify
+from simreport.cli.run import demo, run
+from simreport.version import __version__
+
+_NO_ARGS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _Group(click.Group):
+    """A group whose usage errors are one line on stderr (exit 2), like every other error."""
+
+    @staticmethod
+    def _one_line(exc: click.UsageError) -> None:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"simreport: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except _NO_ARGS_HELP:
+            raise
+        except click.UsageError as exc:
+            self._one_line(exc)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except _NO_ARGS_HELP:
+            raise
+        except click.UsageError as exc:
+            self._one_line(exc)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simreport")
+def main() -> None:
+    """simreport: the cosine-similarity test for embedding models, as a validation report."""
+
+
+for command in (run, demo, render, config_command, verify, compare):
+    main.add_command(command)
+
+__all__ = ["main"]

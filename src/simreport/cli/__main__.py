@@ -1,0 +1,5 @@
+"""``python -m simreport.cli``."""
+
+from simreport.cli import main
+
+main()

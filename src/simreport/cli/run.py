@@ -1,0 +1,87 @@
+"""``simreport run`` (an embedding file, or texts and a model) and ``simreport demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from simreport.cli.embedding import cache_path, embed_file, model_options, pop_model_options
+from simreport.cli.shared import (
+    UsageProblem,
+    configure,
+    data_attachments,
+    guard,
+    run_with_progress,
+    stage,
+    test_options,
+    write_documents,
+    written,
+)
+from simreport.inputs import load_embeddings
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None,
+              help="Output prefix (default reports/<input stem>).")
+@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,
+              help="Text file with one label per line.")
+@click.option("--label-column", default=None, help="Table column holding the labels.")
+@click.option("--vector-column", default=None, help="Table column holding the vectors.")
+@click.option("--key", default=None, help="Array name inside an .npz file.")
+@model_options()
+@test_options
+@guard
+def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_column: str | None,
+        vector_column: str | None, key: str | None, **kw) -> None:
+    """Run the test on an embedding file (or on texts embedded with --model) and write the report."""
+    stage("start")
+    embedding = pop_model_options(kw)
+    config, options = configure(kw)
+    if labels_file is not None and label_column is not None:
+        raise UsageProblem("give either --labels or --label-column, not both")
+    prefix = prefix or Path("reports") / input_path.stem
+    embedded = None
+    if embedding["model"] is not None:
+        if vector_column is not None or key is not None:
+            raise UsageProblem("--model embeds texts; --vector-column and --key are for embedding files")
+        data, embedded = embed_file(input_path, embedding["model"], embedding, cache_path(prefix, embedding),
+                                    kw["quiet"], labels_file=labels_file, label_column=label_column)
+    elif embedding["text_column"] is not None:
+        raise UsageProblem("--text-column names texts to embed; give the model with --model")
+    else:
+        data = load_embeddings(input_path, key=key, vector_column=vector_column, label_column=label_column,
+                               labels_file=labels_file)
+    stage("loaded")
+    result = run_with_progress(data, options, kw["quiet"])
+    stage("tested")
+    if embedded is not None:
+        result.attach_model(embedded.block, embedded.seconds)
+    extra = data_attachments(data, result) if config["render"]["attach_data"] else None
+    written(write_documents(result, prefix, config["render"], extra), kw["quiet"])
+
+
+DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
+DEMO_REPORT = {"model": "all-MiniLM-L6-v2 (sentence-transformers)", "dataset": "simreport demo texts (296 records)"}
+
+
+@click.command()
+@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=Path("reports/demo"),
+              show_default=True, help="Output prefix.")
+@test_options
+@guard
+def demo(prefix: Path, **kw) -> None:
+    """Write the demo report from the embedded demo data."""
+    from simreport.demo import load_demo
+
+    config, options = configure(kw)
+    if options.title == "Cosine similarity test":
+        options.title = config["report"]["title"] = DEMO_TITLE
+    for key, value in DEMO_REPORT.items():
+        if not options.report.get(key):
+            options.report[key] = config["report"][key] = value
+    data = load_demo()
+    result = run_with_progress(data, options, kw["quiet"])
+    extra = data_attachments(data, result) if config["render"]["attach_data"] else None
+    written(write_documents(result, prefix, config["render"], extra), kw["quiet"])

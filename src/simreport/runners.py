@@ -1,0 +1,131 @@
+"""Where the tiles of the all-pairs pass run: one loop, local threads, or Dask.
+
+Every runner computes its tile products with single-threaded BLAS, so a tile's values do
+not depend on where it ran, and counts and top pairs agree bit for bit across runners.
+:func:`compute` is the whole pass: run the tiles, merge, finalise.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from simreport.dask_runner import run_dask
+from simreport.engine import (
+    EngineSettings,
+    Partial,
+    ProgressCallback,
+    SimilarityStats,
+    band_tasks,
+    finalize,
+    merge_all,
+    normalise_rows,
+    run_task,
+    single_threaded_blas,
+)
+from simreport.torch_engine import run_torch
+
+
+def run_loop(unit: np.ndarray, settings: EngineSettings,
+             progress: ProgressCallback | None = None) -> Partial:
+    """Every tile in this thread, one after another."""
+    partial = Partial.empty(unit.shape[0], settings)
+    tick = (lambda: progress(1)) if progress else None
+    with single_threaded_blas():
+        for task in band_tasks(unit.shape[0], settings.tile_size):
+            run_task(unit, task, settings, partial, tick)
+    return partial
+
+
+def on_threads(tasks: list, workers: int, new_partial: Callable[[], object],
+               run_one: Callable[[object, object, Callable[[], None]], None],
+               progress: ProgressCallback | None = None) -> list:
+    """Run work units on ``workers`` threads with single-threaded BLAS; one partial per thread.
+
+    ``run_one(task, partial, tick)`` folds a task into the thread's partial and calls
+    ``tick()`` after every tile; after Ctrl-C or a failure in another thread, ``tick``
+    raises :class:`Cancelled` so every thread stops after its current tile.
+    """
+    workers = max(1, min(workers, len(tasks)))
+    lock = threading.Lock()
+    queue: Iterator = iter(tasks)
+    stop = threading.Event()
+
+    def tick() -> None:
+        if stop.is_set():
+            raise Cancelled
+        if progress is not None:
+            progress(1)
+
+    def worker():
+        partial = new_partial()
+        while not stop.is_set():
+            with lock:
+                task = next(queue, None)
+            if task is None:
+                break
+            run_one(task, partial, tick)
+        return partial
+
+    with single_threaded_blas():
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
+            futures = [pool.submit(worker) for _ in range(workers)]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                stop.set()
+                raise
+
+
+def run_threads(unit: np.ndarray, settings: EngineSettings,
+                progress: ProgressCallback | None = None) -> Partial:
+    """Tiles on ``settings.workers`` threads, each with single-threaded BLAS.
+
+    While one thread is in its matrix product, another runs its reduction, so both
+    cores stay busy. Each thread owns a partial; they are merged at the end.
+    """
+    partials = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers,
+                          lambda: Partial.empty(unit.shape[0], settings),
+                          lambda task, partial, tick: run_task(unit, task, settings, partial, tick), progress)
+    return merge_all(partials)
+
+
+class Cancelled(Exception):
+    """A worker stopped early because the run was interrupted."""
+
+
+RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_threads}
+
+
+def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
+                  progress: ProgressCallback | None = None) -> Partial:
+    """Run the tile pass with the runner named in ``settings``."""
+    if settings.runner == "torch":
+        return run_torch(unit, settings, progress)
+    if settings.precision != "exact":
+        raise ValueError(f"precision {settings.precision!r} needs the torch engine (--engine torch)")
+    if settings.runner == "dask":
+        return run_dask(unit, settings, progress)
+    try:
+        runner = RUNNERS[settings.runner]
+    except KeyError:
+        raise ValueError(f"unknown runner {settings.runner!r}; use one of loop, threads, dask") from None
+    return runner(unit, settings, progress)
+
+
+
+
+def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
+            progress: ProgressCallback | None = None, unit: np.ndarray | None = None) -> SimilarityStats:
+    """The whole test's numbers for an (n, d) array with n >= 2 and no zero rows.
+
+    ``unit`` may pass rows already normalised by :func:`normalise_rows`.
+    """
+    settings = settings or EngineSettings()
+    if unit is None:
+        unit = normalise_rows(embeddings)
+    partial = run_all_pairs(unit, settings, progress)
+    return finalize(partial, unit, embeddings, settings)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from simreport.compare import compare_embeddings, compare_models
 from simreport.cosine_test import TestOptions, cosine_similarity_test
+from simreport.models import EmbeddingSettings
 from simreport.prepare import prepare_data
 from simreport.results import Comparison, Result, load_document, load_result
 
@@ -16,8 +17,9 @@ __all__ = ["Comparison", "Result", "compare_embeddings", "compare_models", "load
 
 def run_test(embeddings: object = None, *, texts: list[str] | None = None, model: object = None,
              labels: list[str] | None = None, vector_column: str | None = None, label_column: str | None = None,
-             text_column: str | None = None, batch_size: int = 32, normalize: bool = True,
-             max_length: int | None = None, cache: str | Path | None = None, device: str = "cpu",
+             text_column: str | None = None, batch_size: int = EmbeddingSettings.batch_size,
+             normalize: bool = EmbeddingSettings.normalize, max_length: int | None = None,
+             cache: str | Path | None = None, device: str = "cpu",
              progress=None, **options) -> Result:
     """Run the cosine-similarity test and return the :class:`Result`.
 

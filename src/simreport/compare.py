@@ -31,10 +31,12 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from simreport.config import default
 from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
 from simreport.engine import band_tasks, exact_moments, normalise_rows, total_tiles
 from simreport.findings import COMPARE_CHECKS, STATUS_ORDER, Finding, format_value, judge, limits_text, merge_thresholds
 from simreport.inputs import Embeddings, InputError
+from simreport.models import EmbeddingSettings
 from simreport.prepare import prepare_data
 from simreport.results import Comparison, Result, Stopwatch, created_timestamp
 from simreport.runners import on_threads
@@ -226,7 +228,7 @@ class AgreementPartial:
 
 
 def agreement_pass(unit_a: np.ndarray, unit_b: np.ndarray, k: int, threshold: float, cap: int,
-                   tile_size: int = 2048, workers: int = 2,
+                   tile_size: int = default("engine", "tile_size"), workers: int = default("engine", "workers"),
                    progress: Callable[[int], None] | None = None) -> AgreementPartial:
     """All tiles of the upper triangle for both models at once, on ``workers`` threads."""
     n = unit_a.shape[0]
@@ -320,7 +322,8 @@ def _pair_rows(pairs: list[tuple[int, int, float, float]], labels: list[str], fi
 
 
 def measure_agreement(unit_a: np.ndarray, unit_b: np.ndarray, labels: list[str], threshold: float,
-                      options: CompareOptions, tile_size: int = 2048, workers: int = 2,
+                      options: CompareOptions, tile_size: int = default("engine", "tile_size"),
+                      workers: int = default("engine", "workers"),
                       progress: Callable[[int], None] | None = None) -> dict:
     """Every agreement number of the comparison, as plain JSON-able data."""
     n = unit_a.shape[0]
@@ -515,9 +518,11 @@ def comparison_tiles(n: int, options: TestOptions) -> int:
 
 
 def compare_models(first: object, second: object, *, texts: list[str] | None = None,
-                   labels: list[str] | None = None, names: list[str] | None = None, batch_size: int = 32,
-                   normalize: bool = True, max_length: int | None = None, cache: str | Path | None = None,
-                   device: str = "cpu", neighbours: int = 10, listed_pairs: int = 25, listed_records: int = 10,
+                   labels: list[str] | None = None, names: list[str] | None = None,
+                   batch_size: int = EmbeddingSettings.batch_size, normalize: bool = EmbeddingSettings.normalize,
+                   max_length: int | None = None, cache: str | Path | None = None, device: str = "cpu",
+                   neighbours: int = CompareOptions.neighbours, listed_pairs: int = CompareOptions.listed_pairs,
+                   listed_records: int = CompareOptions.listed_records,
                    thresholds: dict[str, dict[str, float]] | None = None, progress=None,
                    **options) -> Comparison:
     """Compare two models (with ``texts``) or two embedding sets of the same records.

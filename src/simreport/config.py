@@ -1,7 +1,7 @@
 """Configuration: ``simreport.toml`` (or ``--config FILE``), overridden by command-line flags.
 
-One schema, :data:`SCHEMA`, lists every key with its type and check; unknown keys and
-bad values raise :class:`ConfigError` naming the key. ``effective_config`` merges the
+One schema, :data:`SCHEMA`, lists every setting once (default, check, help, flag);
+unknown keys and bad values raise :class:`ConfigError` naming the key. ``effective_config`` merges the
 defaults, the file and the flags the user actually typed, in that order.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,46 +112,105 @@ def _threshold_levels(value: Any) -> dict[str, float]:
     return out
 
 
-# section -> key -> (default, check)
-SCHEMA: dict[str, dict[str, tuple[Any, Callable[[Any], Any]]]] = {
+@dataclass(frozen=True)
+class Option:
+    """One setting, defined once: its default and check, and how the command line offers it.
+
+    ``help`` may name ``{default}`` (the default as typed on the command line), ``{choices}``
+    (the choices, comma-separated) and ``{marked}`` (the choices with the default marked).
+    ``flag`` is the command-line flag (None: configuration file only); ``dest`` the click
+    parameter name when it is not the key; ``choice_flag`` lets click itself check the choices.
+    """
+
+    default: Any
+    check: Callable[[Any], Any]
+    help: str = ""
+    flag: str | None = None
+    dest: str | None = None
+    flag_type: Any = None  # click type of the flag's value: int, float (default: text)
+    choices: tuple[str, ...] = ()
+    choice_flag: bool = False
+    metavar: str | None = None
+
+    def help_text(self) -> str:
+        """The flag's help, with the default and choices filled in."""
+        shown = (",".join(f"{v:g}" for v in self.default) if isinstance(self.default, list)
+                 and all(isinstance(v, float) for v in self.default) else str(self.default))
+        others = [c for c in self.choices if c != self.default]
+        marked = f"{self.default} (default), {', '.join(others[:-1])} or {others[-1]}" if others else ""
+        return self.help.format(default=shown, choices=", ".join(self.choices), marked=marked)
+
+
+def _choice_option(default: str, choices: tuple[str, ...], help: str, flag: str | None = None, **extra) -> Option:
+    return Option(default, _choice(*choices), help, flag, choices=choices, **extra)
+
+
+# section -> key -> Option. The one list of settings: TestOptions and EngineSettings take their
+# defaults from it, check_values its checks, ``config --show`` its keys and the command line its flags.
+SCHEMA: dict[str, dict[str, Option]] = {
     "report": {
-        "title": ("Cosine similarity test", _text),
-        "model": (None, _optional_text),
-        "model_version": (None, _optional_text),
-        "dataset": (None, _optional_text),
-        "owner": (None, _optional_text),
-        "validator": (None, _optional_text),
+        "title": Option("Cosine similarity test", _text, "Report title.", "--title"),
+        "model": Option(None, _optional_text, "Model name for the cover.", "--model-name", dest="model_name"),
+        "model_version": Option(None, _optional_text, "Model version for the cover.", "--model-version"),
+        "dataset": Option(None, _optional_text, "Dataset name for the cover.", "--dataset"),
+        "owner": Option(None, _optional_text, "Model owner for the cover.", "--owner"),
+        "validator": Option(None, _optional_text, "Validator for the cover.", "--validator"),
     },
     "test": {
-        "near_duplicate_threshold": (0.95, _number(-1, 1)),
-        "opposed_threshold": (-0.5, _number(-1, 1)),
-        "display_cap": (300, _integer(2)),
-        "heatmap_order": ("cluster", _choice("cluster", "input")),
-        "seed": (0, _integer(0)),
+        "near_duplicate_threshold": Option(0.95, _number(-1, 1),
+                                           "Pairs at or above this similarity are near-duplicates [{default}].",
+                                           "--near-duplicate-threshold", flag_type=float),
+        "opposed_threshold": Option(-0.5, _number(-1, 1),
+                                    "Pairs at or below this similarity are strongly opposed [{default}].",
+                                    "--opposed-threshold", flag_type=float),
+        "display_cap": Option(300, _integer(2), "Most records the heatmap shows [{default}].", "--display-cap",
+                              flag_type=int),
+        "heatmap_order": _choice_option("cluster", ("cluster", "input"), "Order of heatmap rows [{default}].",
+                                        "--heatmap-order", choice_flag=True),
+        "seed": Option(0, _integer(0), "Seed for the heatmap sample and k-means [{default}].", "--seed",
+                       flag_type=int),
     },
-    "thresholds": {c.id: ({"warn": c.warn, "fail": c.fail}, _threshold_levels) for c in CHECKS.values()},
+    "thresholds": {c.id: Option({"warn": c.warn, "fail": c.fail}, _threshold_levels) for c in CHECKS.values()},
     "render": {
-        "formats": (list(FORMATS), _formats),
-        "color_scale": ("RdBu_r", _color_scale),
-        "color_range": ([-1.0, 1.0], _color_range),
-        "templates": (None, _optional_text),
-        "pdf_variant": ("pdf/a-3b", _choice(*PDF_VARIANTS)),
-        "plotlyjs": ("inline", _choice(*PLOTLYJS_MODES)),
-        "attach_data": (False, _boolean),
+        "formats": Option(list(FORMATS), _formats, "Comma-separated outputs: {choices} [all].", "--format",
+                          dest="formats", choices=FORMATS),
+        "color_scale": Option("RdBu_r", _color_scale, "A plotly named colour scale [{default}].", "--color-scale"),
+        "color_range": Option([-1.0, 1.0], _color_range, "LOW,HIGH or auto [{default}].", "--color-range"),
+        "templates": Option(None, _optional_text, "Directory of templates searched before the shipped ones.",
+                            "--templates"),
+        "pdf_variant": _choice_option("pdf/a-3b", PDF_VARIANTS, "{marked}.", "--pdf-variant"),
+        "plotlyjs": _choice_option("inline", PLOTLYJS_MODES, "{marked}.", "--plotlyjs"),
+        "attach_data": Option(False, _boolean, "Also attach the labels and the input's fingerprints to the PDF.",
+                              "--attach-data/--no-attach-data"),
     },
     "engine": {
-        "runner": ("threads", _choice("threads", "loop", "dask")),
-        "workers": (2, _integer(1)),
-        "tile_size": (2048, _integer(1)),
-        "scheduler": (None, _optional_text),
+        "runner": _choice_option("threads", ("threads", "loop", "dask"),
+                                 "Where tiles run: local threads, one loop, or dask.distributed [{default}].",
+                                 "--engine", dest="runner", choice_flag=True),
+        "workers": Option(2, _integer(1), "Threads (or local dask workers) for the tile pass [{default}].",
+                          "--workers", flag_type=int),
+        "tile_size": Option(2048, _integer(1), "Rows per tile [{default}].", "--tile-size", flag_type=int),
+        "scheduler": Option(None, _optional_text,
+                            "Dask scheduler address (with --engine dask); default: a local cluster.", "--scheduler",
+                            metavar="ADDRESS"),
     },
 }
 
 
+def default(section: str, key: str) -> Any:
+    """The built-in value of one setting (a copy)."""
+    return copy.deepcopy(SCHEMA[section][key].default)
+
+
 def defaults() -> dict[str, dict[str, Any]]:
     """The built-in configuration."""
-    return {section: {key: copy.deepcopy(default) for key, (default, _) in keys.items()}
+    return {section: {key: copy.deepcopy(opt.default) for key, opt in keys.items()}
             for section, keys in SCHEMA.items()}
+
+
+def check_option(section: str, key: str, value: Any, source: str) -> Any:
+    """One setting's value, checked (ConfigError naming the key and the source)."""
+    return check_values({section: {key: value}}, source)[section][key]
 
 
 def check_values(values: dict, source: str) -> dict[str, dict[str, Any]]:
@@ -172,7 +232,7 @@ def check_values(values: dict, source: str) -> dict[str, dict[str, Any]]:
                 raise fail(f"unknown key {section}.{key} (known in [{section}]: {', '.join(SCHEMA[section])})",
                            f"{section}.{key}")
             try:
-                checked = SCHEMA[section][key][1](value)
+                checked = SCHEMA[section][key].check(value)
             except (TypeError, ValueError) as exc:
                 raise fail(f"{section}.{key} = {value!r} {exc}", f"{section}.{key}", str(exc), value) from None
             out.setdefault(section, {})[key] = checked
@@ -215,11 +275,6 @@ def effective_config(file_values: dict | None, flag_values: dict | None) -> dict
                 else:
                     config[section][key] = value
     return config
-
-
-def thresholds_of(config: dict) -> dict[str, dict[str, float]]:
-    """The finding thresholds of a configuration (every check, both levels)."""
-    return {k: dict(v) for k, v in config["thresholds"].items()}
 
 
 def to_toml(config: dict) -> str:

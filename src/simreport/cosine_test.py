@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from simreport.clusters import build_cluster_view
-from simreport.engine import HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
+from simreport.config import check_option, default
+from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.findings import evaluate, merge_thresholds, overall_status
 from simreport.inputs import Embeddings
 from simreport.pictures import encode_picture
@@ -23,34 +24,57 @@ from simreport.runners import compute
 from simreport.version import __version__
 from simreport.views import HeatmapView, build_view
 
-NAMED_SCALES_DEFAULT = "RdBu_r"
 LABEL_LIMIT = 200  # characters of a label kept in the results
+REPORT_KEYS = ("model", "model_version", "dataset", "owner", "validator")
+# TestOptions fields that are settings of the configuration schema -> (section, key)
+SETTINGS = {"title": ("report", "title"),
+            **{key: ("test", key) for key in ("near_duplicate_threshold", "opposed_threshold", "display_cap",
+                                              "heatmap_order", "seed")},
+            "color_scale": ("render", "color_scale"), "color_range": ("render", "color_range"),
+            **{key: ("engine", key) for key in ("tile_size", "runner", "workers", "scheduler")}}
 
 
 @dataclass
 class TestOptions:
-    """Everything a user can set for one run."""
+    """Everything a user can set for one run (defaults: :data:`simreport.config.SCHEMA`)."""
 
     __test__ = False  # not a pytest test class
 
-    title: str = "Cosine similarity test"
-    near_duplicate_threshold: float = 0.95
-    opposed_threshold: float = -0.5
-    ladder: tuple[float, ...] = (0.80, 0.90, 0.95, 0.98, 0.99)
+    title: str = default("report", "title")
+    near_duplicate_threshold: float = default("test", "near_duplicate_threshold")
+    opposed_threshold: float = default("test", "opposed_threshold")
+    ladder: tuple[float, ...] = DEFAULT_LADDER
     top_k: int = 50
     lowest_k: int = 10
-    display_cap: int = 300
-    heatmap_order: str = "cluster"
-    seed: int = 0
+    display_cap: int = default("test", "display_cap")
+    heatmap_order: str = default("test", "heatmap_order")
+    seed: int = default("test", "seed")
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
-    color_scale: str = NAMED_SCALES_DEFAULT
-    color_range: tuple[float, float] | None = (-1.0, 1.0)
-    tile_size: int = 2048
-    runner: str = "threads"
-    workers: int = 2
-    scheduler: str | None = None
+    color_scale: str = default("render", "color_scale")
+    color_range: tuple[float, float] | None = tuple(default("render", "color_range"))
+    tile_size: int = default("engine", "tile_size")
+    runner: str = default("engine", "runner")
+    workers: int = default("engine", "workers")
+    scheduler: str | None = default("engine", "scheduler")
     report: dict[str, str | None] = field(default_factory=dict)  # model, model_version, dataset, owner, validator
     configuration: dict | None = None  # the effective configuration, when it came from config/CLI
+
+    @classmethod
+    def from_config(cls, config: dict) -> TestOptions:
+        """The options of an effective configuration (:func:`simreport.config.effective_config`)."""
+        values = {name: config[section][key] for name, (section, key) in SETTINGS.items()}
+        if values["color_range"] == "auto":
+            values["color_range"] = None
+        else:
+            values["color_range"] = tuple(values["color_range"])
+        recorded = {section: dict(keys) for section, keys in config.items()}
+        # the list of output formats decides which files are written, not what they say (so the
+        # JSON of a json-only run equals that of a full run): it is not recorded
+        recorded["render"].pop("formats", None)
+        options = cls(**values, thresholds={k: dict(v) for k, v in config["thresholds"].items()},
+                      report={key: config["report"][key] for key in REPORT_KEYS}, configuration=recorded)
+        options.check()
+        return options
 
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(
@@ -59,21 +83,16 @@ class TestOptions:
             tile_size=self.tile_size, runner=self.runner, workers=self.workers, scheduler=self.scheduler)
 
     def check(self) -> None:
-        """Raise ValueError naming the option that is out of range."""
-        if not -1.0 <= self.near_duplicate_threshold <= 1.0:
-            raise ValueError(f"near-duplicate threshold {self.near_duplicate_threshold} must lie in [-1, 1]")
-        if not -1.0 <= self.opposed_threshold <= 1.0:
-            raise ValueError(f"opposed threshold {self.opposed_threshold} must lie in [-1, 1]")
-        if self.display_cap < 2:
-            raise ValueError(f"display cap {self.display_cap} must be at least 2")
-        if self.heatmap_order not in ("cluster", "input"):
-            raise ValueError(f"heatmap order {self.heatmap_order!r} must be cluster or input")
-        if self.runner not in ("loop", "threads", "dask"):
-            raise ValueError(f"engine {self.runner!r} must be loop, threads or dask")
-        if self.tile_size < 1 or self.workers < 1:
-            raise ValueError("tile size and workers must be positive")
-        if self.color_range is not None and not self.color_range[0] < self.color_range[1]:
-            raise ValueError(f"colour range {self.color_range} must be increasing")
+        """Raise ConfigError (a ValueError) naming the option that is out of range.
+
+        Each setting gets its schema check; the colour scale is checked when a report is drawn.
+        """
+        for name, (section, key) in SETTINGS.items():
+            value = getattr(self, name)
+            if name == "color_range":
+                value = "auto" if value is None else list(value)
+            if name != "color_scale":
+                check_option(section, key, value, "options")
         try:
             merge_thresholds(self.thresholds)
         except ValueError as exc:
@@ -197,9 +216,6 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         report=_report_block(options),
         configuration=options.configuration,
     )
-
-
-REPORT_KEYS = ("model", "model_version", "dataset", "owner", "validator")
 
 
 def _report_block(options: TestOptions) -> dict:

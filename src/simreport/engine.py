@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simreport.config import default
 from simreport.kernels import HIST_BINS, reduce_tile, row_stats
 
 HIST_EDGES = np.linspace(-1.0, 1.0, HIST_BINS + 1)
@@ -30,16 +31,16 @@ BORDERLINE_LISTED = 50  # borderline pairs named in the results (all are counted
 class EngineSettings:
     """What the all-pairs pass measures and how it is cut into work."""
 
-    near_duplicate_threshold: float = 0.95
+    near_duplicate_threshold: float = default("test", "near_duplicate_threshold")
     ladder: tuple[float, ...] = DEFAULT_LADDER
-    opposed_threshold: float = -0.5
+    opposed_threshold: float = default("test", "opposed_threshold")
     top_k: int = 50
     lowest_k: int = 10
     grid_size: int = 128
-    tile_size: int = 2048
-    runner: str = "threads"  # "loop", "threads", "dask" or "torch"
-    workers: int = 2
-    scheduler: str | None = None  # dask scheduler address; None starts a local cluster
+    tile_size: int = default("engine", "tile_size")
+    runner: str = default("engine", "runner")  # "loop", "threads", "dask" or "torch"
+    workers: int = default("engine", "workers")
+    scheduler: str | None = default("engine", "scheduler")  # dask scheduler address; None: a local cluster
     device: str = "cpu"  # torch engine: "cpu" or "cuda"
     precision: str = "exact"  # torch engine: "exact" (float32) or "screen" (bfloat16, exact re-checks)
 

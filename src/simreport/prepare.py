@@ -9,6 +9,7 @@ import numpy as np
 
 from simreport.errors import InputError
 from simreport.inputs import Embeddings, from_array, load_embeddings
+from simreport.models import EmbeddingSettings
 
 
 def _from_frame(frame, vector_column: str | None, label_column: str | None) -> Embeddings:
@@ -36,8 +37,9 @@ def _text_column(frame, text_column: str | None, vector_column: str | None) -> s
 
 def prepare_data(embeddings: object = None, *, texts: list[str] | None = None, model: object = None,
                  labels: list[str] | None = None, vector_column: str | None = None, label_column: str | None = None,
-                 text_column: str | None = None, batch_size: int = 32, normalize: bool = True,
-                 max_length: int | None = None, cache: str | Path | None = None, device: str = "cpu",
+                 text_column: str | None = None, batch_size: int = EmbeddingSettings.batch_size,
+                 normalize: bool = EmbeddingSettings.normalize, max_length: int | None = None,
+                 cache: str | Path | None = None, device: str = "cpu",
                  embed_progress=None):
     """Validated :class:`Embeddings` from what :func:`run_test` accepts, and the
     :class:`~simreport.models.Embedded` record when a model embedded texts (else None)."""

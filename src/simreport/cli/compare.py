@@ -19,6 +19,7 @@ from simreport.cli.shared import (
     write_documents,
     written,
 )
+from simreport.compare import CompareOptions
 from simreport.findings import COMPARE_CHECKS
 
 COMPARE_TITLE = "Model comparison: cosine similarity test"
@@ -58,9 +59,9 @@ def _same_model(first: str, second: str) -> bool:
 @click.option("--key", default=None, help="Array name inside .npz files.")
 @click.option("--name", "names", multiple=True, metavar="NAME",
               help="What to call the two models in the report (give it twice, in order).")
-@click.option("--neighbours", type=int, default=10, show_default=True,
+@click.option("--neighbours", type=int, default=CompareOptions.neighbours, show_default=True,
               help="Nearest neighbours per record whose overlap is measured.")
-@click.option("--listed-pairs", type=int, default=25, show_default=True,
+@click.option("--listed-pairs", type=int, default=CompareOptions.listed_pairs, show_default=True,
               help="Most near-duplicate pairs listed for each model that the other does not share.")
 @model_options(multiple=True)
 @test_options

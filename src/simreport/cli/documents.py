@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from simreport.cli.shared import UsageProblem, guard, parse_formats, write_documents, written
-from simreport.config import ConfigError, check_values
+from simreport.cli.shared import UsageProblem, guard, parse_formats, setting_option, write_documents, written
+from simreport.config import ConfigError, check_values, default
 from simreport.errors import InputError
 from simreport.results import load_document
 
@@ -19,9 +19,9 @@ from simreport.results import load_document
 @click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None,
               help="Output prefix (default: beside the JSON, same stem).")
 @click.option("--format", "formats", default="html,pdf", show_default=True, help="html, pdf and/or json.")
-@click.option("--templates", default=None, help="Directory of templates searched before the shipped ones.")
-@click.option("--pdf-variant", default=None, help="pdf/a-3b (default), pdf/a-2b, pdf/a-3u, pdf/ua-1 or none.")
-@click.option("--plotlyjs", default=None, help="inline (default), directory or cdn.")
+@setting_option("render", "templates")
+@setting_option("render", "pdf_variant")
+@setting_option("render", "plotlyjs")
 @click.option("--quiet", is_flag=True, help="No messages.")
 @guard
 def render(results_path: Path, prefix: Path | None, formats: str, templates: str | None, pdf_variant: str | None,
@@ -34,12 +34,13 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
         result = load_document(results_path)
     except json.JSONDecodeError as exc:
         raise InputError(f"{results_path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
-                         "give a results file written by simreport.") from None
+                         "give a results file written by simreport.", file=str(results_path)) from None
     except UnicodeDecodeError:
         raise InputError(f"{results_path}: not a text (UTF-8 JSON) file; "
-                         "give a results file written by simreport.") from None
+                         "give a results file written by simreport.", file=str(results_path)) from None
     except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{results_path}: not a simreport results file ({exc}).") from None
+        raise InputError(f"{results_path}: not a simreport results file ({exc}).",
+                         file=str(results_path)) from None
     except ValueError as exc:
         raise InputError(f"{results_path}: {exc}; give a results file written by simreport.") from None
     prefix = prefix or results_path.with_suffix("")
@@ -49,8 +50,8 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
     try:
         settings = check_values({"render": {**flags, "formats": chosen}}, "command line")["render"]
     except ConfigError as exc:
-        raise UsageProblem(str(exc).replace("command line: ", "option ", 1)) from None
-    render_settings = {"templates": None, "pdf_variant": "pdf/a-3b", "plotlyjs": "inline",
+        raise UsageProblem(f"option {exc.detail}") from None
+    render_settings = {**{key: default("render", key) for key in ("templates", "pdf_variant", "plotlyjs")},
                        **{k: recorded[k] for k in ("pdf_variant", "plotlyjs") if k in recorded}, **settings}
     written(write_documents(result, prefix, render_settings), quiet)
 

@@ -12,6 +12,7 @@ import click
 from simreport.cli.shared import console, progress_bar
 from simreport.errors import InputError
 from simreport.inputs import Embeddings, file_sha256
+from simreport.models import EmbeddingSettings
 
 MODEL_KEYS = ("model", "text_column", "batch_size", "max_length", "normalize", "cache")
 
@@ -26,10 +27,12 @@ def model_options(multiple: bool = False):
         click.option("--model", "model", multiple=multiple, default=None, metavar="PATH|PACKAGE", help=model_help),
         click.option("--text-column", default=None, metavar="COLUMN",
                      help="Table column holding the texts to embed (.csv/.parquet; a .txt file is one text a line)."),
-        click.option("--batch-size", type=int, default=32, show_default=True, help="Texts per model call."),
+        click.option("--batch-size", type=int, default=EmbeddingSettings.batch_size, show_default=True,
+                     help="Texts per model call."),
         click.option("--max-length", type=int, default=None, metavar="TOKENS",
                      help="Cut texts to this many tokens (default: the model's own limit)."),
-        click.option("--normalize/--no-normalize", "normalize", default=True, show_default=True,
+        click.option("--normalize/--no-normalize", "normalize", default=EmbeddingSettings.normalize,
+                     show_default=True,
                      help="Ask the model for unit-length vectors."),
         click.option("--cache/--no-cache", "cache", default=True, show_default=True,
                      help="Reuse PREFIX.embeddings.npy when the model fingerprint and texts match."),
@@ -48,9 +51,7 @@ def pop_model_options(kw: dict) -> dict:
     return {key: kw.pop(key) for key in MODEL_KEYS if key in kw}
 
 
-def settings_from(options: dict):
-    from simreport.models import EmbeddingSettings
-
+def settings_from(options: dict) -> EmbeddingSettings:
     settings = EmbeddingSettings(batch_size=options["batch_size"], normalize=options["normalize"],
                                  max_length=options["max_length"])
     settings.check()

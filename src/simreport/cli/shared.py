@@ -16,7 +16,15 @@ from pathlib import Path
 
 import click
 
-from simreport.config import ConfigError, check_values, effective_config, find_config, read_config_file, thresholds_of
+from simreport.config import (
+    SCHEMA,
+    ConfigError,
+    check_option,
+    check_values,
+    effective_config,
+    find_config,
+    read_config_file,
+)
 from simreport.cosine_test import TestOptions, cosine_similarity_test
 from simreport.errors import SimreportError
 from simreport.inputs import Embeddings
@@ -100,63 +108,48 @@ def _color_range(text: str) -> tuple[float, float] | None:
     return lo, hi
 
 
-# command-line flag -> (configuration section, key)
-FLAG_KEYS = {
-    "title": ("report", "title"), "model_name": ("report", "model"),
-    "model_version": ("report", "model_version"), "dataset": ("report", "dataset"),
-    "owner": ("report", "owner"), "validator": ("report", "validator"),
-    "near_duplicate_threshold": ("test", "near_duplicate_threshold"),
-    "opposed_threshold": ("test", "opposed_threshold"), "display_cap": ("test", "display_cap"),
-    "heatmap_order": ("test", "heatmap_order"), "seed": ("test", "seed"),
-    "color_scale": ("render", "color_scale"), "color_range": ("render", "color_range"),
-    "templates": ("render", "templates"), "formats": ("render", "formats"),
-    "pdf_variant": ("render", "pdf_variant"), "plotlyjs": ("render", "plotlyjs"),
-    "attach_data": ("render", "attach_data"),
-    "tile_size": ("engine", "tile_size"), "runner": ("engine", "runner"), "workers": ("engine", "workers"),
-    "scheduler": ("engine", "scheduler"),
+# the order flags appear in --help (flags of settings not named here follow, in schema order)
+HELP_ORDER = ("report.title", "report.model", "report.model_version", "report.dataset", "report.owner",
+              "report.validator", "test.near_duplicate_threshold", "test.opposed_threshold", "thresholds",
+              "test.display_cap", "test.heatmap_order", "test.seed", "render.color_scale", "render.color_range",
+              "engine.tile_size", "engine.runner", "engine.workers", "engine.scheduler", "render.templates",
+              "render.formats", "render.pdf_variant", "render.plotlyjs", "render.attach_data")
+
+
+def _help_order() -> list[str]:
+    """Every setting that has a flag ("section.key"), and "thresholds", in --help order."""
+    flagged = [f"{section}.{key}" for section, keys in SCHEMA.items() for key, opt in keys.items() if opt.flag]
+    return [name for name in HELP_ORDER if name in flagged or name == "thresholds"] + \
+        [name for name in flagged if name not in HELP_ORDER]
+
+
+# click parameter name -> (configuration section, key)
+FLAG_KEYS: dict[str, tuple[str, str]] = {
+    (SCHEMA[section][key].dest or key): (section, key)
+    for section, key in (name.split(".") for name in _help_order() if name != "thresholds")
 }
+
+
+def setting_option(section: str, key: str, **overrides) -> Callable:
+    """The click option of one setting, as the schema defines it (value None when not typed)."""
+    opt = SCHEMA[section][key]
+    kind = click.Choice(list(opt.choices)) if opt.choice_flag else opt.flag_type
+    names = [opt.flag] if opt.dest is None else [opt.flag, opt.dest]
+    settings = {"type": kind, "help": opt.help_text(), "metavar": opt.metavar, **overrides}
+    return click.option(*names, default=None, **{k: v for k, v in settings.items() if v is not None})
+
+
+THRESHOLD_OPTION = click.option("--threshold", "thresholds", multiple=True, metavar="ID.LEVEL=VALUE",
+                                help="Change a finding's limit, e.g. mean_similarity.warn=0.4 (repeatable).")
 
 
 def test_options(fn: Callable) -> Callable:
     """The options shared by run, demo, compare and config; unset flags fall back to the configuration."""
-    options = [
-        click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-                     help="Configuration file (default: ./simreport.toml when present)."),
-        click.option("--title", default=None, help="Report title."),
-        click.option("--model-name", default=None, help="Model name for the cover."),
-        click.option("--model-version", default=None, help="Model version for the cover."),
-        click.option("--dataset", default=None, help="Dataset name for the cover."),
-        click.option("--owner", default=None, help="Model owner for the cover."),
-        click.option("--validator", default=None, help="Validator for the cover."),
-        click.option("--near-duplicate-threshold", type=float, default=None,
-                     help="Pairs at or above this similarity are near-duplicates [0.95]."),
-        click.option("--opposed-threshold", type=float, default=None,
-                     help="Pairs at or below this similarity are strongly opposed [-0.5]."),
-        click.option("--threshold", "thresholds", multiple=True, metavar="ID.LEVEL=VALUE",
-                     help="Change a finding's limit, e.g. mean_similarity.warn=0.4 (repeatable)."),
-        click.option("--display-cap", type=int, default=None, help="Most records the heatmap shows [300]."),
-        click.option("--heatmap-order", type=click.Choice(["cluster", "input"]), default=None,
-                     help="Order of heatmap rows [cluster]."),
-        click.option("--seed", type=int, default=None, help="Seed for the heatmap sample and k-means [0]."),
-        click.option("--color-scale", default=None, help="A plotly named colour scale [RdBu_r]."),
-        click.option("--color-range", default=None, help="LOW,HIGH or auto [-1,1]."),
-        click.option("--tile-size", type=int, default=None, help="Rows per tile [2048]."),
-        click.option("--engine", "runner", type=click.Choice(["threads", "loop", "dask"]), default=None,
-                     help="Where tiles run: local threads, one loop, or dask.distributed [threads]."),
-        click.option("--workers", type=int, default=None,
-                     help="Threads (or local dask workers) for the tile pass [2]."),
-        click.option("--scheduler", default=None, metavar="ADDRESS",
-                     help="Dask scheduler address (with --engine dask); default: a local cluster."),
-        click.option("--templates", default=None,
-                     help="Directory of templates searched before the shipped ones."),
-        click.option("--format", "formats", default=None, help="Comma-separated outputs: json, html, pdf [all]."),
-        click.option("--pdf-variant", default=None,
-                     help="pdf/a-3b (default), pdf/a-2b, pdf/a-3u, pdf/ua-1 or none."),
-        click.option("--plotlyjs", default=None, help="inline (default), directory or cdn."),
-        click.option("--attach-data/--no-attach-data", default=None,
-                     help="Also attach the labels and the input's fingerprints to the PDF."),
-        click.option("--quiet", is_flag=True, help="No progress bar or messages."),
-    ]
+    options = [click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+                            help="Configuration file (default: ./simreport.toml when present).")]
+    options += [THRESHOLD_OPTION if name == "thresholds" else setting_option(*name.split("."))
+                for name in _help_order()]
+    options.append(click.option("--quiet", is_flag=True, help="No progress bar or messages."))
     for option in reversed(options):
         fn = option(fn)
     return fn
@@ -175,7 +168,7 @@ def _flag_values(kw: dict) -> dict:
         elif name == "color_range":
             value = "auto" if value.strip().lower() == "auto" else list(_color_range(value))
         try:
-            checked = check_values({section: {key: value}}, "flag")[section][key]
+            checked = check_option(section, key, value, "flag")
         except ConfigError as exc:
             raise UsageProblem(f"--{name.replace('_', '-')} {typed}: {exc.reason}") from None
         flags.setdefault(section, {})[key] = checked
@@ -193,33 +186,7 @@ def configure(kw: dict) -> tuple[dict, TestOptions]:
     file_values = read_config_file(path) if path is not None else {}
     config = effective_config(file_values, _flag_values(kw))
     config["sources"] = {"config_file": str(path) if path is not None else None}
-    return config, options_from_config(config)
-
-
-def _recorded(config: dict) -> dict:
-    """The configuration as recorded in the results: everything but the list of output
-    formats, which decides which files are written, not what they say (so the JSON of a
-    json-only run equals that of a full run)."""
-    recorded = {section: dict(keys) for section, keys in config.items()}
-    recorded["render"].pop("formats", None)
-    return recorded
-
-
-def options_from_config(config: dict) -> TestOptions:
-    """TestOptions from an effective configuration."""
-    report, test, render, engine = config["report"], config["test"], config["render"], config["engine"]
-    color_range = render["color_range"]
-    options = TestOptions(
-        title=report["title"], near_duplicate_threshold=test["near_duplicate_threshold"],
-        opposed_threshold=test["opposed_threshold"], thresholds=thresholds_of(config),
-        display_cap=test["display_cap"], heatmap_order=test["heatmap_order"], seed=test["seed"],
-        color_scale=render["color_scale"], color_range=None if color_range == "auto" else tuple(color_range),
-        tile_size=engine["tile_size"], runner=engine["runner"], workers=engine["workers"],
-        scheduler=engine["scheduler"],
-        report={key: report[key] for key in ("model", "model_version", "dataset", "owner", "validator")},
-        configuration=_recorded(config))
-    options.check()
-    return options
+    return config, TestOptions.from_config(config)
 
 
 def stage(name: str) -> None:

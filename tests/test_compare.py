@@ -12,11 +12,12 @@ import pytest
 
 from conftest import refuse_network, run_cli
 from model_texts import MODEL, SENTENCES, write_csv
-from simreport import compare, engine, models
-from simreport.compare import CompareOptions, Comparison, compare_embeddings, compare_models
+from simreport import agreement, engine, kernels, models
+from simreport.compare import CompareOptions, compare_embeddings, compare_models
 from simreport.cosine_test import TestOptions
 from simreport.inputs import from_array
 from simreport.pictures import decode_picture
+from simreport.results import Comparison
 
 
 def pair_data(n: int = 150, da: int = 12, db: int = 20, seed: int = 3):
@@ -47,7 +48,7 @@ def test_exact_correlation_matches_brute_force():
         sa, sb = brute(a), brute(b)
         iu = np.triu_indices(n, 1)
         expected = np.corrcoef(sa[iu].astype(np.float64), sb[iu].astype(np.float64))[0, 1]
-        got = compare.cross_moments(engine.normalise_rows(a), engine.normalise_rows(b))
+        got = agreement.cross_moments(engine.normalise_rows(a), engine.normalise_rows(b))
         assert got["pairs"] == n * (n - 1) // 2
         assert got["pearson"] == pytest.approx(expected, abs=1e-6)
         assert got["mean_a"] == pytest.approx(sa[iu].astype(np.float64).mean(), abs=1e-6)
@@ -59,8 +60,9 @@ def test_tiled_agreement_matches_brute_force(tile_size, workers):
     n, k, t = len(a), 5, 0.9
     labels = [f"r{m}" for m in range(n)]
     ua, ub = engine.normalise_rows(a), engine.normalise_rows(b)
-    got = compare.measure_agreement(ua, ub, labels, t, CompareOptions(neighbours=k, listed_pairs=2),
-                                    tile_size=tile_size, workers=workers)
+    got = agreement.measure_agreement(ua, ub, labels, t, neighbours=k, listed_pairs=2,
+                                      listed_records=CompareOptions.listed_records,
+                                      tile_size=tile_size, workers=workers)
     sa, sb = ua @ ua.T, ub @ ub.T
     iu = np.triu_indices(n, 1)
     va, vb = sa[iu], sb[iu]
@@ -91,7 +93,7 @@ def test_tiled_agreement_matches_brute_force(tile_size, workers):
     worst = nbr["least_agreeing"][0]
     assert worst["overlap"] == min(overlap) and worst["nearest_a"] == nearest_a[worst["i"]]
     # the joint histogram holds every pair once, in the cell of its two similarities
-    bins = compare.JOINT_BINS
+    bins = agreement.JOINT_BINS
 
     def cell(v):
         return np.clip(((v + np.float32(1)) * np.float32(bins / 2)).astype(np.int64), 0, bins - 1)
@@ -106,15 +108,15 @@ def test_neighbour_lists_break_ties_by_row_number():
     best_i = np.full((n, k), n, dtype=np.int64)
     tile = np.full((n, n), 0.5, dtype=np.float32)
     tile[0, 4] = tile[4, 0] = 0.9
-    compare.topk_tile(tile, 0, 0, best_s, best_i)
+    kernels.topk_tile(tile, 0, 0, best_s, best_i)
     assert best_i[0].tolist() == [4, 1, 2] and best_i[5].tolist() == [0, 1, 2] and best_i[4].tolist() == [0, 1, 2]
     # merging two halves of the work gives the same lists
     left_s, left_i = np.full((n, k), -np.inf, np.float32), np.full((n, k), n, np.int64)
     right_s, right_i = left_s.copy(), left_i.copy()
-    compare.topk_tile(tile[:3, :3], 0, 0, left_s, left_i)
-    compare.topk_tile(tile[3:, 3:], 3, 3, right_s, right_i)
-    compare.topk_tile(tile[:3, 3:], 0, 3, right_s, right_i)
-    compare.merge_topk(left_s, left_i, right_s, right_i)
+    kernels.topk_tile(tile[:3, :3], 0, 0, left_s, left_i)
+    kernels.topk_tile(tile[3:, 3:], 3, 3, right_s, right_i)
+    kernels.topk_tile(tile[:3, 3:], 0, 3, right_s, right_i)
+    kernels.merge_topk(left_s, left_i, right_s, right_i)
     assert np.array_equal(left_i, best_i) and np.array_equal(left_s, best_s)
 
 

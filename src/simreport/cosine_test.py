@@ -17,14 +17,13 @@ from simreport.clusters import build_cluster_view
 from simreport.config import check_option, default
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.findings import evaluate, merge_thresholds, overall_status
-from simreport.inputs import Embeddings
+from simreport.inputs import Embeddings, short_label
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
 from simreport.runners import compute
 from simreport.version import __version__
 from simreport.views import HeatmapView, build_view
 
-LABEL_LIMIT = 200  # characters of a label kept in the results
 REPORT_KEYS = ("model", "model_version", "dataset", "owner", "validator")
 # TestOptions fields that are settings of the configuration schema -> (section, key)
 SETTINGS = {"title": ("report", "title"),
@@ -105,19 +104,15 @@ def picture_values(matrix: np.ndarray) -> dict:
     return encode_picture(matrix)
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "\u2026"
-
-
 def _pairs(pairs: list[tuple[int, int, float]], labels: list[str]) -> list[dict]:
-    return [{"i": i, "j": j, "label_i": _short(labels[i]), "label_j": _short(labels[j]),
+    return [{"i": i, "j": j, "label_i": short_label(labels[i]), "label_j": short_label(labels[j]),
              "similarity": round(s, 6)} for i, j, s in pairs]
 
 
 def _heatmap(view: HeatmapView, labels: list[str], cap: int) -> dict:
     return {
         "indices": view.indices,
-        "labels": [_short(labels[k]) for k in view.indices],
+        "labels": [short_label(labels[k]) for k in view.indices],
         "values": picture_values(view.values),
         "selection": view.selection,
         "order": view.order,
@@ -145,7 +140,7 @@ def _engine_block(s: SimilarityStats, labels: list[str]) -> dict:
     if block.get("float32_tolerance") is not None:
         block["borderline"] = {
             "tolerance": block["float32_tolerance"], "pairs": s.borderline_total,
-            "listed": [{"i": i, "j": j, "label_i": _short(labels[i]), "label_j": _short(labels[j]),
+            "listed": [{"i": i, "j": j, "label_i": short_label(labels[i]), "label_j": short_label(labels[j]),
                         "similarity": round(v, 7), "threshold": round(t, 6)} for i, j, v, t in s.borderline]}
     return block
 
@@ -236,7 +231,7 @@ def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict
         "iterations": view.iterations,
         "order": view.order,
         "sizes": [view.sizes[c] for c in view.order],
-        "examples": [[_short(labels[r]) for r in view.examples[c]] for c in view.order],
+        "examples": [[short_label(labels[r]) for r in view.examples[c]] for c in view.order],
         "mean": picture_values(view.mean),
         "description": (
             f"The cluster view groups all {unit.shape[0]:,} records into {k} clusters (spherical k-means on cosine, "

@@ -21,6 +21,7 @@ from simreport.errors import InputError
 
 SUPPORTED_SUFFIXES = (".npy", ".npz", ".parquet", ".csv")
 MAX_LISTED_ROWS = 10
+LABEL_LIMIT = 200  # characters of a label kept in results and reports
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Embeddings:
     @property
     def dim(self) -> int:
         return int(self.matrix.shape[1])
+
+
+def short_label(label: str, limit: int = LABEL_LIMIT) -> str:
+    """A label cut to ``limit`` characters (the last one an ellipsis) for results and reports."""
+    return label if len(label) <= limit else label[: limit - 1] + "\u2026"
 
 
 def _rows_text(rows: np.ndarray) -> str:

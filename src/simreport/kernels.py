@@ -12,8 +12,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-HIST_BINS = 2000  # bins of width 0.001 over [-1, 1]
-
 
 @njit(cache=True, nogil=True, inline="always")
 def _before(s1, i1, j1, s2, i2, j2, descending):
@@ -232,3 +230,44 @@ def reduce_tile(
     moments[1] += total_sq
     top_count[0] = tc
     low_count[0] = lc
+
+
+# ----------------------------------------------------------------------------- comparison: top-k neighbours
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push_neighbour(vals, idx, s, j):
+    """Insert neighbour j with similarity s into a row's sorted top-k (ties: smaller j first)."""
+    last = vals.shape[0] - 1
+    if s < vals[last] or (s == vals[last] and j > idx[last]):
+        return
+    pos = last
+    while pos > 0 and (s > vals[pos - 1] or (s == vals[pos - 1] and j < idx[pos - 1])):
+        vals[pos] = vals[pos - 1]
+        idx[pos] = idx[pos - 1]
+        pos -= 1
+    vals[pos] = s
+    idx[pos] = j
+
+
+@njit(cache=True, nogil=True)
+def topk_tile(tile, row0, col0, best_s, best_i):
+    """Fold the pairs j > i of one tile into every record's top-k neighbour list (both ends)."""
+    n_rows, n_cols = tile.shape
+    for a in range(n_rows):
+        i = row0 + a
+        for b in range(max(i - col0 + 1, 0), n_cols):
+            j = col0 + b
+            s = tile[a, b]
+            _push_neighbour(best_s[i], best_i[i], s, j)
+            _push_neighbour(best_s[j], best_i[j], s, i)
+
+
+@njit(cache=True, nogil=True)
+def merge_topk(best_s, best_i, other_s, other_i):
+    """Fold another partial's top-k lists into these (exact; same tie rule)."""
+    n, k = best_s.shape
+    for i in range(n):
+        for m in range(k):
+            if other_i[i, m] < n:
+                _push_neighbour(best_s[i], best_i[i], other_s[i, m], other_i[i, m])

@@ -278,3 +278,74 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
                      f'text-anchor="{anchor}">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str = "Blues") -> str:
+    """Density of (similarity under A, similarity under B) over all pairs, log-scaled, with y = x."""
+    grid = np.asarray(counts, dtype=np.float64)
+    occupied = np.flatnonzero(grid.sum(axis=1) + grid.sum(axis=0))
+    lo_bin = max(int(occupied.min()) - 1, 0) if occupied.size else 0
+    hi_bin = min(int(occupied.max()) + 2, bins) if occupied.size else bins
+    grid = grid[lo_bin:hi_bin, lo_bin:hi_bin]
+    width = 2.0 / bins
+    lo, hi = -1.0 + lo_bin * width, -1.0 + hi_bin * width
+    shown = np.log10(1.0 + grid.T[::-1])  # rows: B from high to low; columns: A from low to high
+    top_value = float(shown.max()) or 1.0
+    lut = color_lut(scale)
+    position = np.clip(shown / top_value, 0.0, 1.0)
+    rgb = lut[np.round(0.15 * (len(lut) - 1) + position * 0.85 * (len(lut) - 1)).astype(int)]
+    rgb[grid.T[::-1] == 0] = (255, 255, 255)
+    image = _png(np.ascontiguousarray(rgb, dtype=np.uint8))
+    left, top, size = 64, 12, 420
+    w, h = left + size + 20, top + size + 56
+
+    def sx(v: float) -> float:
+        return left + (v - lo) / (hi - lo) * size
+
+    def sy(v: float) -> float:
+        return top + size - (v - lo) / (hi - lo) * size
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" '
+             f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" '
+             f'aria-label="Similarity under both models, all pairs">',
+             f'<image x="{left}" y="{top}" width="{size}" height="{size}" preserveAspectRatio="none" '
+             f'image-rendering="pixelated" style="image-rendering:pixelated" '
+             f'href="data:image/png;base64,{image}"/>',
+             f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
+             'stroke-width="0.6"/>',
+             f'<line x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" y2="{sy(hi):.1f}" stroke="#c0392b" '
+             'stroke-dasharray="4 3"/>']
+    for tick in np.linspace(lo, hi, 6):
+        parts.append(f'<text x="{sx(tick):.1f}" y="{top + size + 14}" font-size="10" text-anchor="middle">'
+                     f'{tick:.2f}</text>')
+        parts.append(f'<text x="{left - 5}" y="{sy(tick):.1f}" font-size="10" text-anchor="end" '
+                     f'dominant-baseline="middle">{tick:.2f}</text>')
+    parts.append(f'<text x="{left + size / 2}" y="{top + size + 34}" font-size="11" text-anchor="middle">'
+                 f'similarity under {escape(names[0])}</text>')
+    parts.append(f'<text transform="translate({left - 44},{top + size / 2}) rotate(-90)" font-size="11" '
+                 f'text-anchor="middle">similarity under {escape(names[1])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def overlap_svg(distribution: list[int], k: int) -> str:
+    """Bar chart: how many records share 0, 1, ..., k of their k nearest neighbours."""
+    counts = np.asarray(distribution, dtype=np.int64)
+    width, height, left, right, top, bottom = 640, 210, 60, 16, 16, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max(int(counts.max()), 1)
+    bar = plot_w / len(counts)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" role="img" aria-label="Neighbours in common">']
+    for m, count in enumerate(counts):
+        hgt = count / peak * plot_h
+        x = left + m * bar
+        parts.append(f'<rect x="{x + 1:.1f}" y="{top + plot_h - hgt:.1f}" width="{max(bar - 2, 1):.1f}" '
+                     f'height="{hgt:.1f}" fill="#4a6fa5"/>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
+                     f'text-anchor="middle">{m}</text>')
+    parts += count_axes(left, top, plot_w, plot_h, peak)
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'
+                 f'nearest neighbours in common (of {k})</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import D, bare_floor, make_embeddings  # noqa: E402
+from bench_engine import D, bare_floor, make_embeddings
 
 TARGETS = {500: 1.5, 2000: 2.0, 20000: 3.5}
 HEAVY = ("numba", "plotly", "weasyprint", "pyarrow", "scipy", "torch", "pandas")

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_engine import D, bare_floor, make_embeddings  # noqa: E402
+from bench_engine import D, bare_floor, make_embeddings
 
 
 def cpu_line() -> str:

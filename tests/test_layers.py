@@ -149,3 +149,25 @@ def test_imports_are_read_inside_functions(tmp_path):
     source.write_text("def f():\n    from simreport.render import html\n    import simreport.cli\n")
     known = {"simreport.render", "simreport.render.html", "simreport.cli", "simreport.mod"}
     assert imports_of(source, "simreport.mod", known) == {"simreport.render.html", "simreport.cli"}
+
+
+HEAVY = ("numba", "plotly", "weasyprint", "pyarrow", "scipy", "torch")
+LOADED = f"import sys; print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
+
+
+@pytest.mark.parametrize("code", [
+    "import simreport",
+    "from simreport.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass",
+    "from simreport.cli import main\ntry:\n    main(['run', '--help'])\nexcept SystemExit:\n    pass",
+])
+def test_heavy_libraries_are_imported_where_used(code):
+    """``import simreport`` and ``simreport --help`` load none of the heavy libraries."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    proc = subprocess.run([sys.executable, "-c", code + "\n" + LOADED], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout

@@ -5,8 +5,8 @@ from __future__ import annotations
 from simreport import render as _render  # noqa: F401  (registers the HTML and PDF renderers)
 from simreport.api import run_test
 from simreport.errors import ConfigError, InputError, ModelError, OutputError, SimreportError, VerifyError
-from simreport.results import Result, load_result
+from simreport.results import Comparison, Result, load_document, load_result
 from simreport.version import __version__
 
-__all__ = ["ConfigError", "InputError", "ModelError", "OutputError", "Result", "SimreportError", "VerifyError",
-           "__version__", "load_result", "run_test"]
+__all__ = ["Comparison", "ConfigError", "InputError", "ModelError", "OutputError", "Result", "SimreportError",
+           "VerifyError", "__version__", "load_document", "load_result", "run_test"]

@@ -23,9 +23,17 @@ import numpy as np
 from simreport.agreement import JOINT_BINS, measure_agreement
 from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
 from simreport.engine import normalise_rows, total_tiles
-from simreport.findings import COMPARE_CHECKS, STATUS_ORDER, Finding, format_value, judge, limits_text, merge_thresholds
+from simreport.findings import (
+    COMPARE_CHECKS,
+    Finding,
+    format_value,
+    judge_all,
+    merge_thresholds,
+    split_thresholds,
+    summary_of,
+)
 from simreport.inputs import Embeddings, InputError
-from simreport.models import EmbeddingSettings
+from simreport.models import EmbeddingSettings, cache_file
 from simreport.prepare import prepare_data
 from simreport.results import Comparison, Result, Stopwatch, created_timestamp
 from simreport.version import __version__
@@ -34,17 +42,6 @@ from simreport.version import __version__
 def merge_compare_thresholds(overrides: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
     """Defaults with overrides applied; unknown ids or levels, and warn beyond fail, raise ValueError."""
     return merge_thresholds(overrides, COMPARE_CHECKS, "comparison finding")
-
-
-def split_thresholds(thresholds: dict[str, dict[str, float]] | None) -> tuple[dict, dict]:
-    """(single-model thresholds, comparison thresholds) from one mapping of check ids."""
-    single, compare = {}, {}
-    for check_id, levels in (thresholds or {}).items():
-        (compare if check_id in COMPARE_CHECKS else single)[check_id] = levels
-    return single, compare
-
-
-# ----------------------------------------------------------------------------- the comparison
 
 
 @dataclass
@@ -111,8 +108,8 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
     std_a, std_b = a.stats["std"], b.stats["std"]
     r = agreement["correlation"]["pearson"]
     nbr = agreement["neighbours"]
-    crowded, calmer = (na, nb) if med_a >= med_b else (nb, na)
-    more, fewer = (na, nb) if share_a >= share_b else (nb, na)
+    crowded = na if med_a >= med_b else nb
+    more = na if share_a >= share_b else nb
     narrow, wide = (na, nb) if std_a <= std_b else (nb, na)
     ratio = (min(std_a, std_b) / max(std_a, std_b)) if max(std_a, std_b) > 0 else 1.0
     t = a.near_duplicates["threshold"]
@@ -141,17 +138,8 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                                 f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"
                                 " of records have the same nearest neighbour"),
     }
-    out = []
-    for check_id, check in COMPARE_CHECKS.items():
-        warn, fail = thresholds[check_id]["warn"], thresholds[check_id]["fail"]
-        value, evidence = values[check_id]
-        status = judge(float(value), warn, fail, check.worse)
-        if check_id == "similarity_agreement" and r is None:
-            status = "warn"
-        limits = limits_text(check, warn, fail)
-        out.append(Finding(check_id, check.title, status, float(value), fail, warn, check.worse,
-                           f"{evidence} ({limits}): {status}."))
-    return out
+    # an undefined correlation (a model that gives every pair the same similarity) is never a pass
+    return judge_all(COMPARE_CHECKS, values, thresholds, {"similarity_agreement": "warn"} if r is None else None)
 
 
 def _names(names: list[str] | None, a: Embeddings, b: Embeddings, blocks: list[dict | None]) -> list[str]:
@@ -208,8 +196,6 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
     clock.lap("agreement")
     thresholds = merge_compare_thresholds(compare.thresholds)
     judged = evaluate_comparison(result_a, result_b, chosen, agreement, thresholds)
-    counts = {s: sum(f.status == s for f in judged) for s in ("pass", "warn", "fail")}
-    status = max((f.status for f in judged), key=STATUS_ORDER.__getitem__, default="pass")
     return Comparison(
         tool={"name": "simreport", "version": __version__},
         environment={"python": platform.python_version(), "numpy": np.__version__,
@@ -225,8 +211,7 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
                     "near_duplicate_threshold": options.near_duplicate_threshold,
                     "tile_size": options.tile_size, "workers": options.workers, "thresholds": thresholds},
         findings_data=[f.to_dict() for f in judged],
-        summary={"status": status, "counts": counts,
-                 "models": [result_a.summary["status"], result_b.summary["status"]]},
+        summary={**summary_of(judged), "models": [result_a.summary["status"], result_b.summary["status"]]},
         created=created_timestamp(),
         duration_seconds=clock.seconds(),
         timings=clock.timings(),
@@ -259,7 +244,7 @@ def compare_models(first: object, second: object, *, texts: list[str] | None = N
     prepared = []
     for slot, item in (("a", first), ("b", second)):
         if texts is not None:
-            where = None if cache is None else Path(str(cache) + f".{slot}.embeddings.npy")
+            where = None if cache is None else cache_file(cache, slot)
             prepared.append(prepare_data(texts=texts, model=item, labels=labels, batch_size=batch_size,
                                          normalize=normalize, max_length=max_length, cache=where, device=device))
         else:

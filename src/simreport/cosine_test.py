@@ -16,7 +16,7 @@ import numpy as np
 from simreport.clusters import build_cluster_view
 from simreport.config import check_option, default
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
-from simreport.findings import evaluate, merge_thresholds, overall_status
+from simreport.findings import evaluate, merge_thresholds, summary_of
 from simreport.inputs import Embeddings, short_label
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
@@ -180,7 +180,6 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     judged = evaluate({"n": stats.n, "pairs": stats.pairs, "mean": stats.mean, "std": stats.std,
                        "near_duplicates": near_duplicates, "nearest_neighbour": nearest,
                        "opposed": opposed, "identical_rows": identical}, thresholds)
-    counts = {status: sum(f.status == status for f in judged) for status in ("pass", "warn", "fail")}
     parameters = asdict(options)
     parameters.pop("report")
     parameters.pop("configuration")
@@ -201,7 +200,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         nearest_neighbour=nearest,
         identical_rows=identical,
         findings_data=[f.to_dict() for f in judged],
-        summary={"status": overall_status(judged), "counts": counts},
+        summary=summary_of(judged),
         heatmap=_heatmap(view, data.labels, options.display_cap),
         created=created_timestamp(),
         duration_seconds=clock.seconds(),

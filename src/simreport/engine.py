@@ -351,7 +351,6 @@ class SimilarityStats:
     grid_max: np.ndarray
     grid_mean: np.ndarray
     tile_mean: float
-    tile_std: float
     tiles: int
     settings: EngineSettings
     engine_info: dict = field(default_factory=dict)
@@ -415,7 +414,6 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
     mean, std = exact_moments(unit)
     lo, hi = float(partial.extremes[0]), float(partial.extremes[1])
     tile_mean = float(partial.moments[0]) / pairs
-    tile_std = math.sqrt(max(float(partial.moments[1]) / pairs - tile_mean**2, 0.0))
     ladder = [float(t) for t in partial.ladder]
     threshold_counts = [
         {"threshold": round(t, 6), "pairs": int(partial.ladder_pairs[k]), "items": int(partial.touched[k].sum())}
@@ -459,7 +457,6 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
         grid_max=full_max,
         grid_mean=full_mean.astype(np.float32),
         tile_mean=tile_mean,
-        tile_std=tile_std,
         tiles=partial.tiles,
         settings=settings,
         engine_info=partial.engine_info or {"engine": settings.runner, "device": "cpu", "precision": "exact",

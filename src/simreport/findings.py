@@ -201,12 +201,20 @@ def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Findi
             f"{ident['rows']:,} of {n:,} rows ({format_value(v, 'share')}) repeat an earlier row exactly, "
             f"in {ident['groups']:,} groups of identical vectors"),
     }
+    return judge_all(CHECKS, {k: (v, evidence[k](float(v))) for k, v in values.items()}, thresholds)
+
+
+def judge_all(checks: dict[str, Check], measured: dict[str, tuple[float, str]],
+              thresholds: dict[str, dict[str, float]], forced: dict[str, str] | None = None) -> list[Finding]:
+    """One finding per check, in the checks' order: ``measured`` maps each check id to its
+    value and one sentence of evidence; ``forced`` sets a status regardless of the value
+    (a value that cannot be judged)."""
     findings = []
-    for check_id, check in CHECKS.items():
+    for check_id, check in checks.items():
         warn, fail = thresholds[check_id]["warn"], thresholds[check_id]["fail"]
-        value = float(values[check_id])
-        status = judge(value, warn, fail, check.worse)
-        message = f"{evidence[check_id](value)} ({limits_text(check, warn, fail)}): {status}."
+        value, evidence = float(measured[check_id][0]), measured[check_id][1]
+        status = (forced or {}).get(check_id) or judge(value, warn, fail, check.worse)
+        message = f"{evidence} ({limits_text(check, warn, fail)}): {status}."
         findings.append(Finding(check_id, check.title, status, value, fail, warn, check.worse, message))
     return findings
 
@@ -214,3 +222,17 @@ def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Findi
 def overall_status(findings: list[Finding]) -> str:
     """The worst status among the findings."""
     return max((f.status for f in findings), key=STATUS_ORDER.__getitem__, default="pass")
+
+
+def summary_of(findings: list[Finding]) -> dict:
+    """The worst status and how many findings have each status (a document's ``summary``)."""
+    return {"status": overall_status(findings),
+            "counts": {status: sum(f.status == status for f in findings) for status in STATUS_ORDER}}
+
+
+def split_thresholds(thresholds: dict[str, dict[str, float]] | None) -> tuple[dict, dict]:
+    """(single-model thresholds, comparison thresholds) from one mapping of check ids."""
+    single, compare = {}, {}
+    for check_id, levels in (thresholds or {}).items():
+        (compare if check_id in COMPARE_CHECKS else single)[check_id] = levels
+    return single, compare

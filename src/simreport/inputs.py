@@ -220,9 +220,7 @@ def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: 
             raise InputError(f"{path}: several columns hold vectors ({', '.join(map(str, candidates))}); "
                              "choose one with --vector-column NAME.", file=str(path))
     if vector_column is not None:
-        if vector_column not in frame.columns:
-            raise InputError(f"{path}: no column named {vector_column!r} (columns: "
-                             f"{', '.join(map(str, frame.columns))}); fix --vector-column.", file=str(path))
+        require_column(frame, vector_column, path, "--vector-column")
         return _column_to_matrix(frame[vector_column], path, vector_column, from_text)
     numeric = [c for c in frame.columns if c != label_column]
     if not numeric:
@@ -286,26 +284,40 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
         raise
 
 
-def _read_table(path: Path, vector_column: str | None, label_column: str | None) -> tuple[np.ndarray, list | None]:
+def read_frame(path: Path, fix: str = "", text_columns: tuple[str, ...] = ()):
+    """A .csv or .parquet table as a pandas DataFrame; InputError (with ``fix`` appended) when
+    it cannot be read. ``text_columns`` are read from a CSV as text, whatever they look like."""
     import pandas as pd
 
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path)
-        else:
-            frame = pd.read_parquet(path)
+            return pd.read_csv(path, dtype={c: "string" for c in text_columns} or None)
+        return pd.read_parquet(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}); check that it is a valid "
-                         f"{suffix[1:].upper()} table.", file=str(path)) from None
+        raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}){fix}.", file=str(path)) from None
+
+
+def require_column(frame, name: str, source: object, option: str) -> None:
+    """InputError naming the columns there are when ``frame`` has no column ``name`` (the
+    option that named it is the fix). ``frame`` None: the source is a .txt file."""
+    if frame is None or name not in frame.columns:
+        columns = ", ".join(map(str, frame.columns)) if frame is not None else "none: a .txt file"
+        raise InputError(f"{source}: no column named {name!r} (columns: {columns}); fix {option}.",
+                         file=str(source), key=name)
+
+
+def _read_table(path: Path, vector_column: str | None, label_column: str | None) -> tuple[np.ndarray, list | None]:
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    frame = read_frame(path, f"; check that it is a valid {suffix[1:].upper()} table")
     if frame.empty:
         raise InputError(f"{path}: the table has no rows; it needs at least 2 embeddings.", file=str(path))
     labels = None
     if label_column is not None:
-        if label_column not in frame.columns:
-            raise InputError(f"{path}: no column named {label_column!r} (columns: "
-                             f"{', '.join(map(str, frame.columns))}); fix --label-column.", file=str(path))
+        require_column(frame, label_column, path, "--label-column")
         labels = ["" if pd.isna(v) else str(v) for v in frame[label_column].tolist()]
     return table_to_matrix(frame, path, vector_column, label_column, suffix == ".csv"), labels
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from simreport.errors import InputError, ModelError
-from simreport.inputs import array_sha256, file_sha256
+from simreport.inputs import array_sha256, file_sha256, read_frame, require_column
 
 OFFLINE_VARIABLES = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
 INSTALL_HINT = ("model support is an optional extra: install torch first (pip install torch==2.13.0), "
@@ -236,7 +236,7 @@ def load_sentence_transformer(location: ModelLocation, fingerprint: str, device:
         bars = _silence_progress_bars()
         try:
             _LOADED[key] = st.SentenceTransformer(str(location.path), device=device, local_files_only=True)
-        except Exception as exc:  # noqa: BLE001 - any loader failure is a bad model folder
+        except Exception as exc:  # any loader failure is a bad model folder
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"model {location.path}: cannot load it as a sentence-transformers model "
                              f"({first[:300]}).") from None
@@ -343,7 +343,7 @@ def _object_name(model) -> str:
         if path:
             p = Path(path)
             return f"{p.parent.name}/{p.name}" if p.name in ("model", "models") else p.name
-    except Exception:  # noqa: BLE001 - best effort only
+    except Exception:  # best effort only
         pass
     return type(model).__name__
 
@@ -359,6 +359,13 @@ class Embedded:
     block: dict  # the results' "model" block
     cache_status: str  # "hit", "written" or "off"
     seconds: float
+
+
+def cache_file(prefix: str | Path, slot: str = "") -> Path:
+    """Where embeddings are cached beside a report: ``PREFIX.embeddings.npy``, or
+    ``PREFIX.SLOT.embeddings.npy`` for one of several models (slot a, b)."""
+    prefix = Path(prefix)
+    return prefix.with_name(prefix.name + (f".{slot}" if slot else "") + ".embeddings.npy")
 
 
 def _sidecar(cache: Path) -> Path:
@@ -579,14 +586,8 @@ def read_texts(path: str | Path, text_column: str | None) -> tuple[list[str], ob
         raise InputError(f"{path}: name the column holding the texts with --text-column.", file=str(path))
     import pandas as pd
 
-    try:
-        frame = pd.read_csv(path, dtype={text_column: "string"}) if suffix == ".csv" else pd.read_parquet(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}).", file=str(path)) from None
-    if text_column not in frame.columns:
-        raise InputError(f"{path}: no column named {text_column!r} (columns: "
-                         f"{', '.join(map(str, frame.columns))}); fix --text-column.", file=str(path))
+    frame = read_frame(path, text_columns=(text_column,))
+    require_column(frame, text_column, path, "--text-column")
     values = [None if pd.isna(v) else str(v) for v in frame[text_column].tolist()]
     return check_texts(values, f"{path} column {text_column!r}"), frame
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from simreport.errors import InputError
-from simreport.inputs import Embeddings, from_array, load_embeddings
+from simreport.inputs import Embeddings, from_array, load_embeddings, require_column
 from simreport.models import EmbeddingSettings
 
 
@@ -26,9 +26,7 @@ def _from_frame(frame, vector_column: str | None, label_column: str | None) -> E
 def _text_column(frame, text_column: str | None, vector_column: str | None) -> str | None:
     """The DataFrame's text column: as named, else the only column holding strings only."""
     if text_column is not None:
-        if text_column not in frame.columns:
-            raise InputError(f"DataFrame: no column named {text_column!r} (columns: "
-                             f"{', '.join(map(str, frame.columns))}); fix text_column.")
+        require_column(frame, text_column, "DataFrame", "text_column")
         return text_column
     found = [c for c in frame.columns if c != vector_column and len(frame) and frame[c].dtype.kind in "OSU"
              and all(isinstance(v, str) for v in frame[c].tolist())]

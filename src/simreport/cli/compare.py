@@ -14,31 +14,17 @@ from simreport.cli.shared import (
     console,
     data_attachments,
     guard,
+    input_options,
+    parse_thresholds,
     progress_bar,
     test_options,
     write_documents,
     written,
 )
 from simreport.compare import CompareOptions
-from simreport.findings import COMPARE_CHECKS
+from simreport.findings import split_thresholds
 
 COMPARE_TITLE = "Model comparison: cosine similarity test"
-
-
-def _split_threshold_flags(items: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, dict[str, float]], list[str]]:
-    """(flags for the single-model checks, comparison thresholds, malformed flags)."""
-    single, compare, bad = [], {}, []
-    for item in items:
-        name, _, value = item.partition("=")
-        check_id, _, level = name.strip().rpartition(".")
-        if check_id in COMPARE_CHECKS:
-            try:
-                compare.setdefault(check_id, {})[level] = float(value)
-            except ValueError:
-                bad.append(item)
-        else:
-            single.append(item)
-    return tuple(single), compare, bad
 
 
 def _same_model(first: str, second: str) -> bool:
@@ -50,13 +36,7 @@ def _same_model(first: str, second: str) -> bool:
 
 @click.command("compare")
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT [INPUT2]", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None,
-              help="Output prefix (default reports/<input stem>-comparison or reports/<A>-vs-<B>).")
-@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,
-              help="Text file with one label per line.")
-@click.option("--label-column", default=None, help="Table column holding the labels.")
-@click.option("--vector-column", default=None, help="Table column holding the vectors (embedding files).")
-@click.option("--key", default=None, help="Array name inside .npz files.")
+@input_options("Output prefix (default reports/<input stem>-comparison or reports/<A>-vs-<B>).", several=True)
 @click.option("--name", "names", multiple=True, metavar="NAME",
               help="What to call the two models in the report (give it twice, in order).")
 @click.option("--neighbours", type=int, default=CompareOptions.neighbours, show_default=True,
@@ -75,9 +55,7 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
     from simreport.inputs import load_embeddings
 
     embedding = pop_model_options(kw)
-    kw["thresholds"], compare_limits, bad = _split_threshold_flags(kw.get("thresholds") or ())
-    if bad:
-        raise UsageProblem(f"--threshold expects ID.warn=VALUE or ID.fail=VALUE, got {bad[0]!r}")
+    kw["thresholds"], compare_limits = split_thresholds(parse_thresholds(kw.get("thresholds") or ()))
     config, options = configure(kw)
     if options.title == "Cosine similarity test":
         options.title = COMPARE_TITLE

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from simreport.cli.shared import console, progress_bar
+from simreport.cli.shared import console, progress_bar, stacked
 from simreport.errors import InputError
-from simreport.inputs import Embeddings, file_sha256
-from simreport.models import EmbeddingSettings
+from simreport.inputs import Embeddings, file_sha256, require_column
+from simreport.models import EmbeddingSettings, cache_file
 
 MODEL_KEYS = ("model", "text_column", "batch_size", "max_length", "normalize", "cache")
 
@@ -38,12 +38,7 @@ def model_options(multiple: bool = False):
                      help="Reuse PREFIX.embeddings.npy when the model fingerprint and texts match."),
     ]
 
-    def decorate(fn):
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return decorate
+    return stacked(options)
 
 
 def pop_model_options(kw: dict) -> dict:
@@ -91,10 +86,7 @@ def embed_file(input_path: Path, model: str, options: dict, cache: Path | None, 
 
 def cache_path(prefix: Path, options: dict, slot: str = "") -> Path | None:
     """``PREFIX.embeddings.npy`` (``PREFIX.SLOT.embeddings.npy`` for one of several models), or None."""
-    if not options.get("cache", True):
-        return None
-    middle = f".{slot}" if slot else ""
-    return prefix.with_name(prefix.name + f"{middle}.embeddings.npy")
+    return cache_file(prefix, slot) if options.get("cache", True) else None
 
 
 def _relabel(data: Embeddings, labels_file: Path | None, label_column: str | None, frame, input_path: Path) -> None:
@@ -105,10 +97,7 @@ def _relabel(data: Embeddings, labels_file: Path | None, label_column: str | Non
         data.labels = check_labels(read_labels_file(labels_file), data.n, str(labels_file))
         data.label_source = f"file {labels_file.name}"
     elif label_column is not None:
-        if frame is None or label_column not in frame.columns:
-            columns = ", ".join(map(str, frame.columns)) if frame is not None else "none: a .txt file"
-            raise InputError(f"{input_path}: no column named {label_column!r} (columns: {columns}); "
-                             "fix --label-column.")
+        require_column(frame, label_column, input_path, "--label-column")
         data.labels = check_labels(["" if v is None or v != v else str(v) for v in frame[label_column].tolist()],
                                    data.n, f"{input_path} column {label_column!r}")
         data.label_source = f"column {label_column}"

@@ -12,6 +12,7 @@ from simreport.cli.shared import (
     configure,
     data_attachments,
     guard,
+    input_options,
     run_with_progress,
     stage,
     test_options,
@@ -23,13 +24,7 @@ from simreport.inputs import load_embeddings
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None,
-              help="Output prefix (default reports/<input stem>).")
-@click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,
-              help="Text file with one label per line.")
-@click.option("--label-column", default=None, help="Table column holding the labels.")
-@click.option("--vector-column", default=None, help="Table column holding the vectors.")
-@click.option("--key", default=None, help="Array name inside an .npz file.")
+@input_options("Output prefix (default reports/<input stem>).")
 @model_options()
 @test_options
 @guard

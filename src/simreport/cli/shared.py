@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from simreport.config import (
+    FORMATS,
     SCHEMA,
     ConfigError,
     check_option,
@@ -30,8 +31,6 @@ from simreport.errors import SimreportError
 from simreport.inputs import Embeddings
 from simreport.output import write_all
 from simreport.results import ReportDocument, Result
-
-FORMATS = ("json", "html", "pdf")
 
 
 class UsageProblem(click.UsageError):
@@ -62,7 +61,7 @@ def guard(fn: Callable) -> Callable:
         except KeyboardInterrupt as exc:
             click.echo("simreport: interrupted; no report was written.", err=True)
             sys.exit(exit_code(exc))
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
+        except Exception as exc:  # the last line of defence
             code = exit_code(exc)
             if code == 1:
                 if os.environ.get("SIMREPORT_DEBUG"):
@@ -86,7 +85,8 @@ def parse_formats(text: str) -> list[str]:
     return chosen
 
 
-def _thresholds(items: tuple[str, ...]) -> dict[str, dict[str, float]]:
+def parse_thresholds(items: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """``--threshold ID.LEVEL=VALUE`` flags as {id: {level: value}}; UsageProblem when malformed."""
     out: dict[str, dict[str, float]] = {}
     for item in items:
         try:
@@ -143,6 +143,17 @@ THRESHOLD_OPTION = click.option("--threshold", "thresholds", multiple=True, meta
                                 help="Change a finding's limit, e.g. mean_similarity.warn=0.4 (repeatable).")
 
 
+def stacked(options: list[Callable]) -> Callable:
+    """One decorator that applies click options in the order listed (as --help shows them)."""
+
+    def decorate(fn: Callable) -> Callable:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 def test_options(fn: Callable) -> Callable:
     """The options shared by run, demo, compare and config; unset flags fall back to the configuration."""
     options = [click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
@@ -150,9 +161,21 @@ def test_options(fn: Callable) -> Callable:
     options += [THRESHOLD_OPTION if name == "thresholds" else setting_option(*name.split("."))
                 for name in _help_order()]
     options.append(click.option("--quiet", is_flag=True, help="No progress bar or messages."))
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
+    return stacked(options)(fn)
+
+
+def input_options(output_help: str, several: bool = False) -> Callable:
+    """-o and how to read embedding files and labels (run reads one file, compare ``several``)."""
+    return stacked([
+        click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None, help=output_help),
+        click.option("--labels", "labels_file", type=click.Path(path_type=Path), default=None,
+                     help="Text file with one label per line."),
+        click.option("--label-column", default=None, help="Table column holding the labels."),
+        click.option("--vector-column", default=None,
+                     help="Table column holding the vectors" + (" (embedding files)." if several else ".")),
+        click.option("--key", default=None,
+                     help="Array name inside .npz files." if several else "Array name inside an .npz file."),
+    ])
 
 
 def _flag_values(kw: dict) -> dict:
@@ -172,9 +195,10 @@ def _flag_values(kw: dict) -> dict:
         except ConfigError as exc:
             raise UsageProblem(f"--{name.replace('_', '-')} {typed}: {exc.reason}") from None
         flags.setdefault(section, {})[key] = checked
-    if kw.get("thresholds"):
+    if kw.get("thresholds"):  # the flags as typed, or already parsed (compare takes its own out first)
+        table = kw["thresholds"] if isinstance(kw["thresholds"], dict) else parse_thresholds(kw["thresholds"])
         try:
-            flags["thresholds"] = check_values({"thresholds": _thresholds(kw["thresholds"])}, "flag")["thresholds"]
+            flags["thresholds"] = check_values({"thresholds": table}, "flag")["thresholds"]
         except ConfigError as exc:
             raise UsageProblem(f"--threshold: {exc.detail}") from None
     return flags

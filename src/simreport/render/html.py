@@ -1,4 +1,5 @@
-"""The self-contained HTML report: plotly.js inlined, no network needed to open it."""
+"""The HTML report: self-contained by default (plotly.js inlined, no network needed to open it;
+see ``plotlyjs`` for a file beside it or the CDN instead)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from simreport.config import PLOTLYJS_MODES
 from simreport.render.documents import template_and_context
 from simreport.render.environment import make_environment
 from simreport.results import ReportDocument
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor"
 PLOTLY_FILE = "plotly-cartesian.min.js"  # the official cartesian partial bundle (see vendor/README.md)
-PLOTLYJS_MODES = ("inline", "directory", "cdn")
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from simreport.config import PDF_VARIANTS
 from simreport.render.documents import template_and_context
 from simreport.render.environment import make_environment, shipped_templates
 from simreport.results import ReportDocument
@@ -26,7 +27,7 @@ def local_fetcher(allowed_dirs: list[Path]):
     roots = [d.resolve() for d in allowed_dirs]
 
     class LocalOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):  # noqa: D401 - WeasyPrint API
+        def fetch(self, url, headers=None):  # the WeasyPrint API
             parsed = urlparse(url)
             if parsed.scheme == "data":
                 return super().fetch(url, headers)
@@ -40,7 +41,6 @@ def local_fetcher(allowed_dirs: list[Path]):
 
 
 RESULTS_ATTACHMENT = "simreport-results.json"
-PDF_VARIANTS = ("pdf/a-3b", "pdf/a-2b", "pdf/a-3u", "pdf/ua-1", "none")
 
 
 def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_variant: str = "pdf/a-3b",

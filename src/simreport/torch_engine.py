@@ -149,6 +149,7 @@ class _Pass:
         n, d = unit.shape
         self.n = n
         self.u = torch.from_numpy(np.ascontiguousarray(unit)).to(device)
+        self.u64 = None
         self.screen = precision == "screen"
         self.product = self._product_fn()
         self.B = screen_bound(d, self.output_bf16) if self.screen else 0.0
@@ -201,10 +202,12 @@ class _Pass:
     def exact(self, i, j):
         """Exact similarities of pairs (i, j): float64 dot products of the float32 rows, as float32."""
         torch = self.torch
+        if self.u64 is None:  # the rows in float64, made once (products of float32 values are exact there)
+            self.u64 = self.u.double()
         out = torch.empty(i.shape[0], dtype=torch.float32, device=self.dev)
         for k in range(0, i.shape[0], RECHECK_CHUNK):
-            a, b = self.u[i[k:k + RECHECK_CHUNK]], self.u[j[k:k + RECHECK_CHUNK]]
-            out[k:k + RECHECK_CHUNK] = (a.double() * b.double()).sum(dim=1).float()
+            a, b = self.u64[i[k:k + RECHECK_CHUNK]], self.u64[j[k:k + RECHECK_CHUNK]]
+            out[k:k + RECHECK_CHUNK] = (a * b).sum(dim=1).float()
         self.rechecked += int(i.shape[0])
         return out
 

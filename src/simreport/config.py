@@ -184,15 +184,21 @@ SCHEMA: dict[str, dict[str, Option]] = {
                               "--attach-data/--no-attach-data"),
     },
     "engine": {
-        "runner": _choice_option("threads", ("threads", "loop", "dask"),
-                                 "Where tiles run: local threads, one loop, or dask.distributed [{default}].",
-                                 "--engine", dest="runner", choice_flag=True),
+        "runner": _choice_option("threads", ("threads", "loop", "dask", "torch"),
+                                 "Where tiles run: local threads, one loop, dask.distributed, or torch "
+                                 "[{default}].", "--engine", dest="runner", choice_flag=True),
         "workers": Option(2, _integer(1), "Threads (or local dask workers) for the tile pass [{default}].",
                           "--workers", flag_type=int),
         "tile_size": Option(2048, _integer(1), "Rows per tile [{default}].", "--tile-size", flag_type=int),
         "scheduler": Option(None, _optional_text,
                             "Dask scheduler address (with --engine dask); default: a local cluster.", "--scheduler",
                             metavar="ADDRESS"),
+        "device": _choice_option("cpu", ("cpu", "cuda"), "Device of the torch engine [{default}].", "--device",
+                                 choice_flag=True),
+        "precision": _choice_option("exact", ("exact", "screen"),
+                                    "Tile products of the torch engine: exact (float32), or screen (bfloat16 "
+                                    "with exact re-checks of every pair that could change a count, list or "
+                                    "neighbour) [{default}].", "--precision", choice_flag=True),
     },
 }
 

@@ -16,6 +16,7 @@ import numpy as np
 from simreport.clusters import build_cluster_view
 from simreport.config import check_option, default
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
+from simreport.errors import ConfigError
 from simreport.findings import evaluate, merge_thresholds, summary_of
 from simreport.inputs import Embeddings, short_label
 from simreport.pictures import encode_picture
@@ -30,7 +31,8 @@ SETTINGS = {"title": ("report", "title"),
             **{key: ("test", key) for key in ("near_duplicate_threshold", "opposed_threshold", "display_cap",
                                               "heatmap_order", "seed")},
             "color_scale": ("render", "color_scale"), "color_range": ("render", "color_range"),
-            **{key: ("engine", key) for key in ("tile_size", "runner", "workers", "scheduler")}}
+            **{key: ("engine", key) for key in ("tile_size", "runner", "workers", "scheduler", "device",
+                                                "precision")}}
 
 
 @dataclass
@@ -55,6 +57,8 @@ class TestOptions:
     runner: str = default("engine", "runner")
     workers: int = default("engine", "workers")
     scheduler: str | None = default("engine", "scheduler")
+    device: str = default("engine", "device")  # torch engine: cpu or cuda
+    precision: str = default("engine", "precision")  # torch engine: exact or screen
     report: dict[str, str | None] = field(default_factory=dict)  # model, model_version, dataset, owner, validator
     configuration: dict | None = None  # the effective configuration, when it came from config/CLI
 
@@ -79,7 +83,8 @@ class TestOptions:
         return EngineSettings(
             near_duplicate_threshold=self.near_duplicate_threshold, ladder=tuple(self.ladder),
             opposed_threshold=self.opposed_threshold, top_k=self.top_k, lowest_k=self.lowest_k,
-            tile_size=self.tile_size, runner=self.runner, workers=self.workers, scheduler=self.scheduler)
+            tile_size=self.tile_size, runner=self.runner, workers=self.workers, scheduler=self.scheduler,
+            device=self.device, precision=self.precision)
 
     def check(self) -> None:
         """Raise ConfigError (a ValueError) naming the option that is out of range.
@@ -92,6 +97,9 @@ class TestOptions:
                 value = "auto" if value is None else list(value)
             if name != "color_scale":
                 check_option(section, key, value, "options")
+        if self.runner != "torch" and (self.device != "cpu" or self.precision != "exact"):
+            raise ConfigError(f"device {self.device} and precision {self.precision} need the torch engine "
+                              "(--engine torch)")
         try:
             merge_thresholds(self.thresholds)
         except ValueError as exc:

@@ -41,8 +41,8 @@ class EngineSettings:
     runner: str = default("engine", "runner")  # "loop", "threads", "dask" or "torch"
     workers: int = default("engine", "workers")
     scheduler: str | None = default("engine", "scheduler")  # dask scheduler address; None: a local cluster
-    device: str = "cpu"  # torch engine: "cpu" or "cuda"
-    precision: str = "exact"  # torch engine: "exact" (float32) or "screen" (bfloat16, exact re-checks)
+    device: str = default("engine", "device")  # torch engine: "cpu" or "cuda"
+    precision: str = default("engine", "precision")  # torch engine: "exact" or "screen" (bfloat16, re-checks)
 
     @property
     def thresholds(self) -> tuple[float, ...]:

@@ -303,4 +303,8 @@ def run_with_progress(data: Embeddings, options: TestOptions, quiet: bool) -> Re
     show = not (quiet or estimate < 2)
     total = total_tiles(data.n, options.engine_settings()) if show else 0
     with progress_bar("all pairs", "tiles", total, show, out) as advance:
-        return cosine_similarity_test(data, options, progress=advance)
+        result = cosine_similarity_test(data, options, progress=advance)
+    note = (result.stats.get("engine") or {}).get("note")
+    if note and not quiet:  # what the engine had to change, e.g. no bfloat16 here, so it ran exact
+        out.print(f"note: {note}.", markup=False)
+    return result

@@ -128,7 +128,9 @@ def test_second_heatmap_and_clusters_follow_the_first_models_records():
     ha, hb = result.a.heatmap, result.b.heatmap
     assert hb["indices"] == ha["indices"] and hb["labels"] == ha["labels"] and len(ha["indices"]) == 20
     idx = np.array(ha["indices"])
-    assert np.allclose(decode_picture(hb["values"]), brute(b)[np.ix_(idx, idx)], atol=5e-5)  # 16-bit picture codes
+    drawn = decode_picture(hb["values"])  # 16-bit picture codes; the diagonal is blanked
+    off = ~np.eye(len(idx), dtype=bool)
+    assert np.isnan(np.diag(drawn)).all() and np.allclose(drawn[off], brute(b)[np.ix_(idx, idx)][off], atol=5e-5)
     assert "same 20 records as left's heatmap" in hb["description"]
     from simreport.clusters import build_cluster_view
 
@@ -173,7 +175,11 @@ def test_a_model_compared_with_itself_agrees_fully(self_comparison):
     assert ag["neighbours"]["distribution"][-1] == n
     nd = ag["near_duplicates"]
     assert nd["only_a"] == nd["only_b"] == 0 and nd["both"] == c.a.near_duplicates["pairs"]
-    assert c.status == "pass" and all(f.status == "pass" for f in c.findings)
+    # the same vectors on both sides: stated, and no agreement check passes as if it had measured something
+    assert c.agreement["sameness"]["identical_vectors"] is True
+    assert all(f.status == "na" and f.note == "not informative" and "identical vectors" in f.message
+               for f in c.findings)
+    assert c.status == "pass" and c.summary["models"] == ["pass", "pass"]
     assert c.a.stats == c.b.stats and c.a.heatmap["values"] == c.b.heatmap["values"]
     assert c.a.model["fingerprint"] != c.b.model["fingerprint"]  # files on disk vs weights in memory
     assert c.a.model["settings"] == c.b.model["settings"]
@@ -191,14 +197,17 @@ def test_comparison_json_round_trip_and_documents(self_comparison, tmp_path):
     assert (tmp_path / "c.html").is_file()
     for text in ("How much the models agree", "Statistics side by side", c.names[0], c.names[1]):
         assert text in html
+    # the two records views; the B - A difference map is left out (a model compared with itself) and says why
     assert html.count("Plotly.newPlot") == 2 and '["results", 1, "heatmap", "values"]' not in html
+    assert "The difference map is left out" in html
     inline = c._repr_html_()
     assert "<html" not in inline and "simreport-" in inline
     c.to_pdf(tmp_path / "c.pdf")
     text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True)
     if text.returncode == 0:
         for words in ("Comparison outcome", "How much the models agree", "Near-duplicates found by one model only",
-                      "Thresholds of the comparison checks", "Embedding model"):
+                      "Limits of the comparison checks", "Embedding model", "Difference map (B - A)",
+                      "Findings and actions", "Review and sign-off", "not informative"):
             assert words in text.stdout
 
 
@@ -216,7 +225,8 @@ def test_cli_compare_two_embedding_files(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ab.html", "ab.json", "ab.pdf"]
     data = json.loads((tmp_path / "out" / "ab.json").read_text())
     assert data["names"] == ["first", "second"] and data["parameters"]["neighbours"] == 4
-    assert data["parameters"]["thresholds"]["spread_ratio"] == {"warn": 0.99, "fail": 0.98}
+    assert data["parameters"]["thresholds"]["spread_ratio"] == {"warn": 0.99, "fail": 0.98, "margin": 0.01}
+    assert data["parameters"]["threshold_set"]["overrides"] == {"spread_ratio": {"warn": 0.99, "fail": 0.98}}
     assert data["results"][0]["parameters"]["thresholds"]["mean_similarity"]["warn"] == 0.0
     assert data["results"][0]["heatmap"]["labels"][0].startswith("item ")
     # the PDF carries the comparison JSON: verify checks it and the input file

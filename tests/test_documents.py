@@ -203,14 +203,15 @@ def test_config_file_flags_precedence_and_show(tmp_path, workdir):
     shown = run_cli("config", "--show", "--title", "From flag", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert 'title = "From flag"' in shown.stdout and 'owner = "File owner"' in shown.stdout
-    assert "display_cap = 50" in shown.stdout and "mean_similarity = { warn = 0.4, fail = 0.7 }" in shown.stdout
+    assert "display_cap = 50" in shown.stdout and "mean_similarity = { warn = 0.4 }" in shown.stdout
     proc = run_cli("run", str(workdir / "emb.npy"), "-o", str(tmp_path / "r"), "--format", "json", "--title",
                    "From flag", "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["parameters"]["title"] == "From flag" and result["parameters"]["display_cap"] == 50
     assert result["report"]["owner"] == "File owner"
-    assert result["parameters"]["thresholds"]["mean_similarity"] == {"warn": 0.4, "fail": 0.7}
+    assert result["parameters"]["thresholds"]["mean_similarity"] == {"warn": 0.4, "fail": 0.7, "margin": 0.005}
+    assert result["parameters"]["threshold_set"]["overrides"] == {"mean_similarity": {"warn": 0.4}}
     assert result["configuration"]["sources"]["config_file"] == "simreport.toml"
     assert result["configuration"]["test"]["display_cap"] == 50
 

@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from simreport import numbers
 from simreport.agreement import JOINT_BINS, measure_agreement
-from simreport.cosine_test import TestOptions, cosine_similarity_test, picture_values
+from simreport.cosine_test import TestOptions, cosine_similarity_test, masked_diagonal, picture_values, report_block
 from simreport.engine import normalise_rows, total_tiles
 from simreport.findings import (
     COMPARE_CHECKS,
     Finding,
-    format_value,
-    judge_all,
+    make_finding,
     merge_thresholds,
+    not_assessed,
     split_thresholds,
-    summary_of,
+    worst,
 )
 from simreport.inputs import Embeddings, InputError
 from simreport.models import EmbeddingSettings, cache_file
@@ -39,9 +40,11 @@ from simreport.results import Comparison, Result, Stopwatch, created_timestamp
 from simreport.version import __version__
 
 
-def merge_compare_thresholds(overrides: dict[str, dict[str, float]] | None) -> dict[str, dict[str, float]]:
-    """Defaults with overrides applied; unknown ids or levels, and warn beyond fail, raise ValueError."""
-    return merge_thresholds(overrides, COMPARE_CHECKS, "comparison finding")
+def merge_compare_thresholds(overrides: dict[str, dict[str, float]] | None,
+                             base: dict[str, dict[str, float]] | None = None) -> dict[str, dict[str, float]]:
+    """The set's comparison limits (default set unless ``base``) with overrides applied; unknown ids or
+    levels, and warn beyond fail, raise ValueError."""
+    return merge_thresholds(overrides, COMPARE_CHECKS, "comparison finding", base=base)
 
 
 @dataclass
@@ -67,7 +70,7 @@ def _aligned_heatmap(reference: dict, unit: np.ndarray, name_ref: str) -> dict:
     block = unit[idx]
     values = (block @ block.T).astype(np.float64)
     out = dict(reference)
-    out["values"] = picture_values(values)
+    out["values"] = picture_values(masked_diagonal(values))
     out["order"] = "reference"
     out["description"] = (f"The heatmap shows the same {len(idx):,} records as {name_ref}'s heatmap, in the same order "
                           f"(chosen and ordered from {name_ref}'s similarities), so the two pictures can be compared "
@@ -93,13 +96,30 @@ def _aligned_clusters(reference: dict, unit_ref: np.ndarray, unit: np.ndarray, c
     return out
 
 
+def sameness(a: Result, b: Result, unit_a: np.ndarray | None = None, unit_b: np.ndarray | None = None) -> dict:
+    """Whether the two sides are the same: identical unit vectors, and the same model fingerprint."""
+    fa = (a.model or {}).get("fingerprint")
+    fb = (b.model or {}).get("fingerprint")
+    if unit_a is not None and unit_b is not None:
+        identical = unit_a.shape == unit_b.shape and bool(np.array_equal(unit_a, unit_b))
+    else:
+        identical = a.input.get("array_sha256") == b.input.get("array_sha256")
+    return {"identical_vectors": identical, "same_fingerprint": bool(fa and fa == fb), "fingerprint": fa if fa == fb
+            else None}
+
+
 def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                         thresholds: dict[str, dict[str, float]]) -> list[Finding]:
-    """The comparison's findings: relative crowding and discrimination, and agreement."""
-
-    def pct(share: float) -> str:
-        return format_value(share, "share")
-
+    """The comparison's findings: relative crowding and discrimination, and agreement. When the two
+    sides give identical vectors every check is marked not informative (nothing was compared)."""
+    pct, sim = numbers.share, numbers.similarity
+    same = agreement.get("sameness") or {}
+    if same.get("identical_vectors"):
+        note = (f"{names[0]} and {names[1]} give identical vectors for every record"
+                + (" (same model fingerprint)" if same.get("same_fingerprint") else "")
+                + ", so the two sides agree by construction and this check says nothing about the models")
+        return [not_assessed(check, thresholds[cid], note, word="not informative")
+                for cid, check in COMPARE_CHECKS.items()]
     na, nb = names
     med_a, med_b = a.nearest_neighbour["quantiles"]["p50"], b.nearest_neighbour["quantiles"]["p50"]
     n = a.input["n"]
@@ -112,25 +132,25 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
     more = na if share_a >= share_b else nb
     narrow, wide = (na, nb) if std_a <= std_b else (nb, na)
     ratio = (min(std_a, std_b) / max(std_a, std_b)) if max(std_a, std_b) > 0 else 1.0
-    t = a.near_duplicates["threshold"]
+    t = sim(a.near_duplicates["threshold"])
     values = {
         "crowding_gap": (abs(med_a - med_b),
-                         f"The median record's nearest neighbour has similarity {med_a:.3f} under {na} and {med_b:.3f} "
-                         f"under {nb}: {crowded} is more crowded by {abs(med_a - med_b):.3f}"),
+                         f"The median record's nearest neighbour has similarity {sim(med_a)} under {na} and "
+                         f"{sim(med_b)} under {nb}: {crowded} is more crowded by {sim(abs(med_a - med_b))}"),
         "near_duplicate_gap": (abs(share_a - share_b),
-                               f"{pct(share_a)} of records have a neighbour at or above {t:.2f} under {na} "
+                               f"{pct(share_a)} of records have a neighbour at or above {t} under {na} "
                                f"and {pct(share_b)} under {nb}: {more} puts "
-                               f"{abs(share_a - share_b) * 100:.3g} percentage points more of the records next to a "
+                               f"{numbers.percentage_points(share_a - share_b)} more of the records next to a "
                                "near-duplicate"
                                if share_a != share_b else
-                               f"{pct(share_a)} of records have a neighbour at or above {t:.2f} under both "
+                               f"{pct(share_a)} of records have a neighbour at or above {t} under both "
                                "models"),
         "spread_ratio": (ratio,
-                         f"The standard deviation of pairwise similarity is {std_a:.3f} under {na} and {std_b:.3f} "
-                         f"under {nb}: {narrow} has {ratio:.2f} times the spread of {wide}"),
+                         f"The standard deviation of pairwise similarity is {sim(std_a)} under {na} and "
+                         f"{sim(std_b)} under {nb}: {narrow} has {numbers.ratio(ratio)} times the spread of {wide}"),
         "similarity_agreement": (r if r is not None else 0.0,
-                                 f"The correlation of the two models' similarities over all {agreement['pairs']:,} "
-                                 f"pairs is {r:.3f}" if r is not None else
+                                 f"The correlation of the two models' similarities over all "
+                                 f"{numbers.plural(agreement['pairs'], 'pair')} is {sim(r)}" if r is not None else
                                  "The correlation of the two models' similarities is undefined: one model gives every "
                                  "pair the same similarity"),
         "neighbour_agreement": (nbr["mean_overlap"],
@@ -138,8 +158,27 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                                 f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"
                                 " of records have the same nearest neighbour"),
     }
-    # an undefined correlation (a model that gives every pair the same similarity) is never a pass
-    return judge_all(COMPARE_CHECKS, values, thresholds, {"similarity_agreement": "warn"} if r is None else None)
+    out = []
+    for check_id, check in COMPARE_CHECKS.items():
+        value, evidence = values[check_id]
+        if same.get("same_fingerprint"):
+            evidence += " (both sides are the same model by fingerprint; differences come from the embedding settings)"
+        if check_id == "similarity_agreement" and r is None:
+            # an undefined correlation (a model that gives every pair the same similarity) is never a pass
+            judged = make_finding(check, 0.0, thresholds[check_id], evidence)
+            out.append(replace(judged, status="warn", at_limit=None,
+                               message=f"{evidence}: warning (an undefined correlation is never a pass)."))
+            continue
+        out.append(make_finding(check, float(value), thresholds[check_id], evidence))
+    return out
+
+
+def comparison_summary(judged: list[Finding], model_statuses: list[str]) -> dict:
+    """The comparison's outcome: the worst of its own checks and of each model's own outcome."""
+    counts = {s: sum(f.status == s for f in judged) for s in ("pass", "warn", "fail", "na")}
+    own = worst(f.status for f in judged)
+    return {"status": worst([own, *model_statuses]), "own_status": own, "counts": counts,
+            "models": list(model_statuses)}
 
 
 def _names(names: list[str] | None, a: Embeddings, b: Embeddings, blocks: list[dict | None]) -> list[str]:
@@ -194,7 +233,9 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
                                   listed_records=compare.listed_records, tile_size=options.tile_size,
                                   workers=options.workers if options.runner != "loop" else 1, progress=progress)
     clock.lap("agreement")
-    thresholds = merge_compare_thresholds(compare.thresholds)
+    agreement["sameness"] = sameness(result_a, result_b, unit_a, unit_b)
+    thresholds = merge_compare_thresholds(compare.thresholds,
+                                          options.threshold_set_loaded().numbers(list(COMPARE_CHECKS)))
     judged = evaluate_comparison(result_a, result_b, chosen, agreement, thresholds)
     return Comparison(
         tool={"name": "simreport", "version": __version__},
@@ -209,12 +250,14 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
         parameters={"neighbours": agreement["neighbours"]["k"], "listed_pairs": compare.listed_pairs,
                     "listed_records": compare.listed_records, "joint_bins": JOINT_BINS,
                     "near_duplicate_threshold": options.near_duplicate_threshold,
-                    "tile_size": options.tile_size, "workers": options.workers, "thresholds": thresholds},
+                    "tile_size": options.tile_size, "workers": options.workers, "thresholds": thresholds,
+                    "threshold_set": options.threshold_identity(compare.thresholds)},
         findings_data=[f.to_dict() for f in judged],
-        summary={**summary_of(judged), "models": [result_a.summary["status"], result_b.summary["status"]]},
+        summary=comparison_summary(judged, [result_a.summary["status"], result_b.summary["status"]]),
         created=created_timestamp(),
         duration_seconds=clock.seconds(),
         timings=clock.timings(),
+        report=report_block(title or options.title, options.report),
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from simreport.errors import ConfigError
-from simreport.findings import CHECKS
+from simreport.findings import ALL_CHECKS, LEVELS
 
 DEFAULT_FILE = "simreport.toml"
 FORMATS = ("json", "html", "pdf")
@@ -101,15 +101,52 @@ def _color_scale(value: Any) -> str:
     return value
 
 
-def _threshold_levels(value: Any) -> dict[str, float]:
+def _threshold_levels(value: Any) -> dict[str, float] | None:
+    if value is None:
+        return None
     if not isinstance(value, dict):
         raise TypeError("must be a table like { warn = 0.5, fail = 0.7 }")
     out = {}
     for level, number in value.items():
-        if level not in ("warn", "fail"):
-            raise ValueError(f"has unknown level {level!r} (use warn, fail)")
+        if level not in LEVELS:
+            raise ValueError(f"has unknown level {level!r} (use {', '.join(LEVELS)})")
         out[level] = _number()(number)
     return out
+
+
+def _text_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise TypeError('must be a list of texts, e.g. ["A. Jones, validator", "B. Smith, head of model risk"]')
+    return [v.strip() for v in value]
+
+
+DECISIONS = ("accepted", "accepted with conditions", "rejected")
+ACTION_KEYS = ("action", "owner", "due", "response")
+
+
+def _decision(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in DECISIONS:
+        raise ValueError(f"must be one of {', '.join(DECISIONS)} (or left out: blank boxes to tick)")
+    return value
+
+
+def _action(value: Any) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError('must be a table like { owner = "...", due = "2026-12-31", response = "..." }')
+    bad = set(value) - set(ACTION_KEYS)
+    if bad:
+        raise ValueError(f"has unknown key(s) {', '.join(sorted(bad))} (use {', '.join(ACTION_KEYS)})")
+    return {k: _text(v) for k, v in value.items()}
+
+
+def _optional_boolean(value: Any) -> bool | None:
+    return None if value is None else _boolean(value)
 
 
 @dataclass(frozen=True)
@@ -152,7 +189,14 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "title": Option("Cosine similarity test", _text, "Report title.", "--title"),
         "model": Option(None, _optional_text, "Model name for the cover.", "--model-name", dest="model_name"),
         "model_version": Option(None, _optional_text, "Model version for the cover.", "--model-version"),
+        "model_id": Option(None, _optional_text, "The model's ID in the model inventory (cover).", "--model-id"),
+        "intended_use": Option(None, _optional_text, "What the model is used for (cover, findings and actions).",
+                               "--intended-use"),
+        "risk_tier": Option(None, _optional_text, "The model's risk tier (cover).", "--risk-tier"),
         "dataset": Option(None, _optional_text, "Dataset name for the cover.", "--dataset"),
+        "data_source": Option(None, _optional_text, "Where the validation records come from (cover).",
+                              "--data-source"),
+        "data_period": Option(None, _optional_text, "The period the records cover (cover).", "--data-period"),
         "owner": Option(None, _optional_text, "Model owner for the cover.", "--owner"),
         "validator": Option(None, _optional_text, "Validator for the cover.", "--validator"),
     },
@@ -169,8 +213,13 @@ SCHEMA: dict[str, dict[str, Option]] = {
                                         "--heatmap-order", choice_flag=True),
         "seed": Option(0, _integer(0), "Seed for the heatmap sample and k-means [{default}].", "--seed",
                        flag_type=int),
+        "threshold_set": Option(None, _optional_text, "A threshold-set TOML file (named, versioned, approved "
+                                "limits) [the shipped default set].", "--threshold-set", metavar="FILE"),
+        "labels_are_texts": Option(None, _optional_boolean, "Whether the labels are the records' texts (unset: "
+                                   "decided from where the labels came from)."),
     },
-    "thresholds": {c.id: Option({"warn": c.warn, "fail": c.fail}, _threshold_levels) for c in CHECKS.values()},
+    # overrides on top of the threshold set; unset: the set's limits
+    "thresholds": {cid: Option(None, _threshold_levels) for cid in ALL_CHECKS},
     "render": {
         "formats": Option(list(FORMATS), _formats, "Comma-separated outputs: {choices} [all].", "--format",
                           dest="formats", choices=FORMATS),
@@ -200,6 +249,16 @@ SCHEMA: dict[str, dict[str, Option]] = {
                                     "with exact re-checks of every pair that could change a count, list or "
                                     "neighbour) [{default}].", "--precision", choice_flag=True),
     },
+    # the sign-off page: printed filled in where given, blank lines to complete otherwise
+    "signoff": {
+        "reviewers": Option([], _text_list),
+        "approvers": Option([], _text_list),
+        "decision": Option(None, _decision),
+        "conditions": Option([], _text_list),
+        "comments": Option(None, _optional_text),
+    },
+    # findings and actions: per check id, the recommended action, owner, due date and owner's response
+    "actions": {cid: Option(None, _action) for cid in ALL_CHECKS},
 }
 
 
@@ -259,6 +318,9 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     templates = values.get("render", {}).get("templates")
     if templates and not Path(templates).is_absolute():  # relative to the configuration file
         values["render"]["templates"] = str(Path(path).parent / templates)
+    chosen = values.get("test", {}).get("threshold_set")
+    if chosen and not Path(chosen).is_absolute():
+        values["test"]["threshold_set"] = str(Path(path).parent / chosen)
     return values
 
 
@@ -276,11 +338,16 @@ def effective_config(file_values: dict | None, flag_values: dict | None) -> dict
     for layer in (file_values or {}, flag_values or {}):
         for section, keys in layer.items():
             for key, value in keys.items():
-                if section == "thresholds":
-                    config[section][key] = {**config[section][key], **value}
+                if section in ("thresholds", "actions"):
+                    config[section][key] = {**(config[section][key] or {}), **value}
                 else:
                     config[section][key] = value
     return config
+
+
+def thresholds_of(config: dict) -> dict[str, dict[str, float]]:
+    """The threshold overrides of a configuration (only the checks and levels that were set)."""
+    return {k: dict(v) for k, v in config["thresholds"].items() if v}
 
 
 def to_toml(config: dict) -> str:

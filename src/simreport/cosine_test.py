@@ -15,9 +15,16 @@ import numpy as np
 
 from simreport.clusters import build_cluster_view
 from simreport.config import check_option, default
+from simreport.duplicates import (
+    identical_vectors_of_distinct_texts,
+    near_duplicate_split,
+    opposed_defects,
+    repeated_texts,
+    text_ids,
+)
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.errors import ConfigError
-from simreport.findings import evaluate, merge_thresholds, summary_of
+from simreport.findings import ALL_CHECKS, CHECKS, evaluate, merge_thresholds, summary_of
 from simreport.inputs import Embeddings, short_label
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
@@ -25,11 +32,13 @@ from simreport.runners import compute
 from simreport.version import __version__
 from simreport.views import HeatmapView, build_view
 
-REPORT_KEYS = ("model", "model_version", "dataset", "owner", "validator")
+REPORT_KEYS = ("model", "model_version", "model_id", "intended_use", "risk_tier", "dataset", "data_source",
+               "data_period", "owner", "validator")
+SIGNOFF_KEYS = ("reviewers", "approvers", "decision", "conditions", "comments")
 # TestOptions fields that are settings of the configuration schema -> (section, key)
 SETTINGS = {"title": ("report", "title"),
             **{key: ("test", key) for key in ("near_duplicate_threshold", "opposed_threshold", "display_cap",
-                                              "heatmap_order", "seed")},
+                                              "heatmap_order", "seed", "threshold_set", "labels_are_texts")},
             "color_scale": ("render", "color_scale"), "color_range": ("render", "color_range"),
             **{key: ("engine", key) for key in ("tile_size", "runner", "workers", "scheduler", "device",
                                                 "precision")}}
@@ -59,6 +68,8 @@ class TestOptions:
     scheduler: str | None = default("engine", "scheduler")
     device: str = default("engine", "device")  # torch engine: cpu or cuda
     precision: str = default("engine", "precision")  # torch engine: exact or screen
+    threshold_set: str | None = default("test", "threshold_set")  # a threshold-set file; None: the shipped set
+    labels_are_texts: bool | None = default("test", "labels_are_texts")  # None: from where the labels came from
     report: dict[str, str | None] = field(default_factory=dict)  # model, model_version, dataset, owner, validator
     configuration: dict | None = None  # the effective configuration, when it came from config/CLI
 
@@ -74,8 +85,11 @@ class TestOptions:
         # the list of output formats decides which files are written, not what they say (so the
         # JSON of a json-only run equals that of a full run): it is not recorded
         recorded["render"].pop("formats", None)
-        options = cls(**values, thresholds={k: dict(v) for k, v in config["thresholds"].items()},
-                      report={key: config["report"][key] for key in REPORT_KEYS}, configuration=recorded)
+        options = cls(**values, thresholds={k: dict(v) for k, v in config["thresholds"].items() if v},
+                      report={**{key: config["report"][key] for key in REPORT_KEYS},
+                              "signoff": dict(config["signoff"]),
+                              "actions": {k: v for k, v in config["actions"].items() if v}},
+                      configuration=recorded)
         options.check()
         return options
 
@@ -100,16 +114,61 @@ class TestOptions:
         if self.runner != "torch" and (self.device != "cpu" or self.precision != "exact"):
             raise ConfigError(f"device {self.device} and precision {self.precision} need the torch engine "
                               "(--engine torch)")
+        limits = self.limits()
+        defect = limits["opposed_pairs"].get("defect_similarity")
+        if defect is not None and defect > self.opposed_threshold:
+            raise ValueError(f"thresholds: opposed_pairs.defect_similarity {defect:g} must be at or below the opposed "
+                             f"threshold {self.opposed_threshold:g}")
+
+    def threshold_set_loaded(self):
+        """The threshold set in force (the shipped default unless ``threshold_set`` names a file)."""
+        from simreport.threshold_set import default_set, load_threshold_set
+
+        if self.threshold_set is None:
+            return default_set()
+        return load_threshold_set(self.threshold_set, set(ALL_CHECKS))
+
+    def limits(self) -> dict[str, dict[str, float]]:
+        """The single-run limits: the threshold set with the user's overrides applied."""
+        single = {k: v for k, v in self.thresholds.items() if k in CHECKS}
         try:
-            merge_thresholds(self.thresholds)
+            return merge_thresholds(single, CHECKS, base=self.threshold_set_loaded().numbers(list(CHECKS)))
         except ValueError as exc:
             raise ValueError(f"thresholds: {exc}") from None
+
+    def threshold_identity(self, overrides: dict | None = None) -> dict:
+        """The set's identity with any overrides the user applied on top of it."""
+        identity = self.threshold_set_loaded().identity()
+        identity["overrides"] = overrides if overrides is not None else dict(self.thresholds)
+        return identity
+
+
+TEXT_COLUMNS = ("text", "texts", "sentence", "sentences")
+
+
+def texts_known(data: Embeddings, setting: bool | None = None) -> bool:
+    """Whether the labels are the records' texts: embedded from texts, passed as texts, or read from a
+    column named text/texts/sentence(s); ``setting`` (labels_are_texts) overrides."""
+    if setting is not None:
+        return bool(setting)
+    source = data.label_source or ""
+    if source == "texts" or source.endswith("texts)"):  # "column X (texts)", "file F (the embedded texts)"
+        return True
+    return any(source.endswith(f"column {name}") for name in TEXT_COLUMNS)
 
 
 def picture_values(matrix: np.ndarray) -> dict:
     """A matrix for a picture (heatmap, cluster view, overview) in its compact JSON form
     (16-bit codes with offset and scale: see :mod:`simreport.pictures`); NaN = empty cell."""
     return encode_picture(matrix)
+
+
+def masked_diagonal(values: np.ndarray) -> np.ndarray:
+    """A records-view block with its diagonal (each record with itself, always 1) blanked, so it
+    neither hides near-duplicate cells next to it nor stretches the colour range."""
+    out = np.array(values, dtype=np.float64)
+    np.fill_diagonal(out, np.nan)
+    return out
 
 
 def _pairs(pairs: list[tuple[int, int, float]], labels: list[str]) -> list[dict]:
@@ -121,11 +180,12 @@ def _heatmap(view: HeatmapView, labels: list[str], cap: int) -> dict:
     return {
         "indices": view.indices,
         "labels": [short_label(labels[k]) for k in view.indices],
-        "values": picture_values(view.values),
+        "values": picture_values(masked_diagonal(view.values)),
         "selection": view.selection,
         "order": view.order,
         "display_cap": cap,
         "near_duplicate_items": view.near_duplicate_items,
+        "opposed_items": view.opposed_items,
         "sampled_items": view.sampled_items,
         "description": view.description,
     }
@@ -158,16 +218,12 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     """Run the test on validated embeddings and return the results."""
     options = options or TestOptions()
     options.check()
-    thresholds = merge_thresholds(options.thresholds)
+    thresholds = options.limits()
     clock = Stopwatch()
     unit = normalise_rows(data.matrix)
     clock.lap("normalise")
     stats = compute(data.matrix, options.engine_settings(), progress, unit=unit)
     clock.lap("all_pairs")
-    view = build_view(unit, stats.top_pairs, stats.near_duplicate_threshold, options.display_cap,
-                      options.heatmap_order, options.seed)
-    clusters = _clusters(unit, data.labels, options) if data.n > options.display_cap else None
-    clock.lap("heatmap")
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,
         "pairs": stats.near_duplicate_pairs,
@@ -185,12 +241,45 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     opposed = {"threshold": options.opposed_threshold, "pairs": stats.opposed_pairs,
                "items": stats.opposed_items, "lowest": _pairs(stats.lowest_pairs, data.labels)}
     identical = {"rows": stats.identical_rows, "groups": stats.identical_groups}
+    defect_level = thresholds["opposed_pairs"].get("defect_similarity")
+    if defect_level is not None:
+        found = opposed_defects(unit, stats.opposed_rows, defect_level, keep=options.lowest_k,
+                                tile=options.tile_size)
+        opposed["defects"] = {"threshold": found["threshold"], "pairs": found["pairs"], "items": found["items"],
+                              "lowest": _pairs(found["lowest"], data.labels)}
+    with_texts = texts_known(data, options.labels_are_texts)
+    duplicate_texts = None
+    if with_texts:
+        ids = text_ids(data.labels)
+        duplicate_texts = repeated_texts(data.labels, unit)
+        duplicate_texts["table"] = [{**g, "text": short_label(g["text"])} for g in duplicate_texts["table"]]
+        split = near_duplicate_split(unit, stats.nn_similarity, options.near_duplicate_threshold, ids,
+                                     top_k=options.top_k, tile=options.tile_size)
+        near_duplicates["split"] = {k: v for k, v in split.items() if k != "top"}
+        if split["computed"]:
+            near_duplicates["distinct_text_top"] = _pairs(split["top"], data.labels)
+        rows, groups = identical_vectors_of_distinct_texts(stats.identical_row_groups, ids)
+        identical.update({"distinct_text_rows": rows, "distinct_text_groups": groups})
+    clock.lap("duplicates")
+    listed_near = split["top"] if with_texts and split["computed"] else []
+    listed_near = listed_near + [p for p in stats.top_pairs if p not in listed_near]
+    listed_opposed = list(found["lowest"]) if defect_level is not None else []
+    listed_opposed += [p for p in stats.lowest_pairs if p[2] <= np.float32(options.opposed_threshold)]
+    view = build_view(unit, listed_near, stats.near_duplicate_threshold, options.display_cap,
+                      options.heatmap_order, options.seed, opposed_pairs=listed_opposed)
+    clusters = (_clusters(unit, data.labels, options, [p for p in listed_near if p[2] >= np.float32(
+        options.near_duplicate_threshold)][: options.top_k] + listed_opposed) if data.n > options.display_cap else None)
+    clock.lap("heatmap")
     judged = evaluate({"n": stats.n, "pairs": stats.pairs, "mean": stats.mean, "std": stats.std,
                        "near_duplicates": near_duplicates, "nearest_neighbour": nearest,
-                       "opposed": opposed, "identical_rows": identical}, thresholds)
+                       "opposed": opposed, "identical_rows": identical, "duplicate_texts": duplicate_texts},
+                      thresholds)
     parameters = asdict(options)
     parameters.pop("report")
     parameters.pop("configuration")
+    parameters["threshold_set"] = options.threshold_identity({k: v for k, v in options.thresholds.items()
+                                                               if k in CHECKS})
+    parameters["labels_are_texts"] = with_texts
     parameters["ladder"] = list(options.ladder)
     parameters["color_range"] = list(options.color_range) if options.color_range else "auto"
     parameters["thresholds"] = thresholds
@@ -207,6 +296,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         opposed=opposed,
         nearest_neighbour=nearest,
         identical_rows=identical,
+        duplicate_texts=duplicate_texts,
         findings_data=[f.to_dict() for f in judged],
         summary=summary_of(judged),
         heatmap=_heatmap(view, data.labels, options.display_cap),
@@ -220,19 +310,52 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     )
 
 
-def _report_block(options: TestOptions) -> dict:
-    """Who and what the document is about (cover page); unknown keys are refused."""
-    unknown = set(options.report) - set(REPORT_KEYS)
+def report_block(title: str, report: dict) -> dict:
+    """Who and what the document is about (cover, findings and actions, sign-off); unknown keys are refused.
+
+    ``report`` holds the cover fields of :data:`REPORT_KEYS`, ``signoff`` (reviewers, approvers,
+    decision, conditions, comments) and ``actions`` ({check id: {action, owner, due, response}}).
+    """
+    unknown = set(report) - set(REPORT_KEYS) - {"signoff", "actions"}
     if unknown:
-        raise ValueError(f"unknown report field(s) {', '.join(sorted(unknown))}; use {', '.join(REPORT_KEYS)}")
-    return {"title": options.title, **{key: options.report.get(key) for key in REPORT_KEYS}}
+        raise ValueError(f"unknown report field(s) {', '.join(sorted(unknown))}; use {', '.join(REPORT_KEYS)}, "
+                         "signoff, actions")
+    signoff = dict(report.get("signoff") or {})
+    bad = set(signoff) - set(SIGNOFF_KEYS)
+    if bad:
+        raise ValueError(f"unknown sign-off field(s) {', '.join(sorted(bad))}; use {', '.join(SIGNOFF_KEYS)}")
+    actions = {k: dict(v) for k, v in (report.get("actions") or {}).items() if v}
+    unknown_checks = set(actions) - set(ALL_CHECKS)
+    if unknown_checks:
+        raise ValueError(f"actions for unknown check(s) {', '.join(sorted(unknown_checks))}")
+    return {"title": title, **{key: report.get(key) for key in REPORT_KEYS},
+            "signoff": {"reviewers": list(signoff.get("reviewers") or []),
+                        "approvers": list(signoff.get("approvers") or []),
+                        "decision": signoff.get("decision"), "conditions": list(signoff.get("conditions") or []),
+                        "comments": signoff.get("comments")},
+            "actions": actions}
 
 
-def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions) -> dict:
-    """The cluster view: k about the display cap, exact mean similarity between clusters."""
+def _report_block(options: TestOptions) -> dict:
+    return report_block(options.title, options.report)
+
+
+def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions,
+              flagged: list[tuple[int, int, float]] | None = None) -> dict:
+    """The cluster view: k about the display cap, exact mean similarity between clusters, and
+    which clusters hold the records of the listed pairs (``flagged``), so they can be found."""
     view = build_cluster_view(unit, options.display_cap, options.seed)
     k = len(view.sizes)
+    position = {c: p for p, c in enumerate(view.order)}
+    holding: dict[int, list[int]] = {}
+    for i, j, _ in flagged or []:
+        for r in (i, j):
+            rows = holding.setdefault(int(view.assignment[r]), [])
+            if r not in rows:
+                rows.append(int(r))
     return {
+        "flagged": [{"cluster": c, "position": position[c], "size": view.sizes[c], "rows": sorted(rows)}
+                    for c, rows in sorted(holding.items(), key=lambda t: position[t[0]])],
         "k": k,
         "seed": options.seed,
         "iterations": view.iterations,

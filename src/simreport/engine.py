@@ -348,6 +348,8 @@ class SimilarityStats:
     nn_hist_counts: np.ndarray
     identical_rows: int
     identical_groups: int
+    identical_row_groups: list[list[int]]
+    opposed_rows: np.ndarray  # records in at least one pair at or below the opposed threshold
     grid_max: np.ndarray
     grid_mean: np.ndarray
     tile_mean: float
@@ -376,7 +378,13 @@ def histogram_quantiles(counts: np.ndarray, edges: np.ndarray, lo: float, hi: fl
 
 
 def identical_row_counts(embeddings: np.ndarray) -> tuple[int, int]:
-    """(rows that repeat an earlier row exactly, groups of identical rows).
+    """(rows that repeat an earlier row exactly, groups of identical rows)."""
+    groups = identical_row_groups(embeddings)
+    return sum(len(g) - 1 for g in groups), len(groups)
+
+
+def identical_row_groups(embeddings: np.ndarray) -> list[list[int]]:
+    """The groups (two rows or more, ascending) of exactly identical rows, by first row.
 
     Rows are grouped by a 64-bit hash of their bytes, then compared exactly within a
     group, so memory stays O(n) (no sorted copy of the matrix).
@@ -387,23 +395,20 @@ def identical_row_counts(embeddings: np.ndarray) -> tuple[int, int]:
     by_hash: dict[bytes, list[int]] = {}
     for k in range(x.shape[0]):
         by_hash.setdefault(hashlib.blake2b(x[k].data, digest_size=8).digest(), []).append(k)
-    repeats = groups = 0
+    found: list[list[int]] = []
     for rows in by_hash.values():
         if len(rows) < 2:
             continue
-        distinct: list[int] = []  # representatives of exactly-equal subgroups
-        sizes: list[int] = []
+        members: list[list[int]] = []  # exactly-equal subgroups, each led by its first row
         for k in rows:
-            for g, rep in enumerate(distinct):
-                if np.array_equal(x[k], x[rep]):
-                    sizes[g] += 1
+            for group in members:
+                if np.array_equal(x[k], x[group[0]]):
+                    group.append(k)
                     break
             else:
-                distinct.append(k)
-                sizes.append(1)
-        repeats += sum(size - 1 for size in sizes)
-        groups += sum(size > 1 for size in sizes)
-    return repeats, groups
+                members.append([k])
+        found.extend(group for group in members if len(group) > 1)
+    return sorted(found)
 
 
 def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
@@ -424,7 +429,7 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
     nn = partial.row_best
     nn_counts, _ = np.histogram(np.clip(nn, -1.0, 1.0), bins=HIST_EDGES)
     nn_q = {name: float(np.quantile(nn, q)) for name, q in QUANTILES.items()}
-    identical, groups = identical_row_counts(embeddings)
+    identical_groups = identical_row_groups(embeddings)
     grid = partial.grid_max.shape[0]
     grid_pairs = _grid_pair_counts(partial.block_of, grid)
     upper_max = partial.grid_max
@@ -452,8 +457,10 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
         nn_quantiles=nn_q,
         nn_above_threshold=int(np.sum(nn >= np.float32(settings.near_duplicate_threshold))),
         nn_hist_counts=nn_counts,
-        identical_rows=identical,
-        identical_groups=groups,
+        identical_rows=sum(len(g) - 1 for g in identical_groups),
+        identical_groups=len(identical_groups),
+        identical_row_groups=identical_groups,
+        opposed_rows=np.flatnonzero(partial.opposed_touched),
         grid_max=full_max,
         grid_mean=full_mean.astype(np.float32),
         tile_mean=tile_mean,

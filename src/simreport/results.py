@@ -206,7 +206,7 @@ class Result(ReportDocument):
     ID_PREFIX: ClassVar[str] = "SR"
     NOUN: ClassVar[str] = "results"
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({"overview", "clusters", "report", "configuration", "model",
-                                                    "timings", "extra", "schema_version"})
+                                                    "timings", "extra", "schema_version", "duplicate_texts"})
 
     tool: dict
     environment: dict
@@ -225,6 +225,7 @@ class Result(ReportDocument):
     duration_seconds: float | None
     overview: dict | None = None
     clusters: dict | None = None
+    duplicate_texts: dict | None = None  # repeated texts (None when the texts are unknown)
     report: dict | None = None
     configuration: dict | None = None
     model: dict | None = None  # the embedding model, its fingerprint and settings (texts embedded by a model)
@@ -257,7 +258,7 @@ class Comparison(ReportDocument):
 
     ID_PREFIX: ClassVar[str] = "SC"
     NOUN: ClassVar[str] = "comparison"
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"timings", "kind", "schema_version"})
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset({"timings", "kind", "schema_version", "report"})
 
     tool: dict
     environment: dict
@@ -272,6 +273,7 @@ class Comparison(ReportDocument):
     created: str
     duration_seconds: float | None
     timings: dict | None = None
+    report: dict | None = None  # cover fields, sign-off and actions (as a single run's report block)
     kind: str = COMPARISON_KIND
     schema_version: str = SCHEMA_VERSION
 

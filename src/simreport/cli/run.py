@@ -58,7 +58,10 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
 
 
 DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
-DEMO_REPORT = {"model": "all-MiniLM-L6-v2 (sentence-transformers)", "dataset": "simreport demo texts (296 records)"}
+DEMO_REPORT = {"model": "all-MiniLM-L6-v2 (sentence-transformers)", "dataset": "simreport demo texts (296 records)",
+               "intended_use": "demonstration only: semantic search over short customer-service texts",
+               "data_source": "texts written for simreport (demo_texts.csv, shipped with the package)",
+               "data_period": "not applicable (written for the demo)"}
 
 
 @click.command()

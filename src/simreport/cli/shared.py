@@ -94,7 +94,8 @@ def parse_thresholds(items: tuple[str, ...]) -> dict[str, dict[str, float]]:
             check_id, level = name.strip().rsplit(".", 1)
             out.setdefault(check_id, {})[level] = float(value)
         except ValueError:
-            raise UsageProblem(f"--threshold expects ID.warn=VALUE or ID.fail=VALUE, got {item!r}") from None
+            raise UsageProblem(f"--threshold expects ID.LEVEL=VALUE (levels warn, fail, margin, warn_count, "
+                               f"defect_similarity), got {item!r}") from None
     return out
 
 
@@ -140,7 +141,7 @@ def setting_option(section: str, key: str, **overrides) -> Callable:
 
 
 THRESHOLD_OPTION = click.option("--threshold", "thresholds", multiple=True, metavar="ID.LEVEL=VALUE",
-                                help="Change a finding's limit, e.g. mean_similarity.warn=0.4 (repeatable).")
+                                help="Change a limit of the threshold set, e.g. mean_similarity.warn=0.4 (repeatable).")
 
 
 def stacked(options: list[Callable]) -> Callable:

@@ -29,4 +29,4 @@ def load_demo() -> Embeddings:
     matrix = check_embeddings(np.load(EMBEDDINGS, allow_pickle=False), EMBEDDINGS.name)
     return Embeddings(matrix=matrix, labels=demo_texts(), source=f"simreport demo ({EMBEDDINGS.name})",
                       file_sha256=file_sha256(EMBEDDINGS), array_sha256=array_sha256(matrix),
-                      source_dtype="float32", label_source=f"file {TEXTS.name}, column text")
+                      source_dtype="float32", label_source=f"file {TEXTS.name}, column text")  # the texts

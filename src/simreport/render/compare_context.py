@@ -10,8 +10,9 @@ import copy
 
 from markupsafe import Markup
 
+from simreport import numbers
 from simreport.findings import COMPARE_CHECKS
-from simreport.render import figures
+from simreport.render import figures, governance
 from simreport.render.context import build_context
 from simreport.render.format import (
     STATUS_WORDS,
@@ -20,7 +21,6 @@ from simreport.render.format import (
     paired_rows,
     percent,
     signed,
-    threshold_rows,
 )
 from simreport.results import Comparison, Result
 
@@ -28,9 +28,10 @@ from simreport.results import Comparison, Result
 def _row(name: str, va: float, vb: float, kind: str = "number") -> dict:
     """One row of the side-by-side table: the value under each model and the difference (B - A)."""
     if kind == "count":
-        return {"name": name, "a": f"{va:,}", "b": f"{vb:,}", "diff": f"{vb - va:+,}"}
+        return {"name": name, "a": numbers.count(va), "b": numbers.count(vb), "diff": f"{vb - va:+,}"}
     if kind == "share":
-        return {"name": name, "a": percent(va), "b": percent(vb), "diff": f"{(vb - va) * 100:+.1f} pts"}
+        diff = "0" if vb == va else ("+" if vb > va else "-") + numbers.percentage_points(vb - va)
+        return {"name": name, "a": percent(va), "b": percent(vb), "diff": diff.replace("percentage points", "pts")}
     return {"name": name, "a": number(va, 3), "b": number(vb, 3), "diff": signed(vb - va, 3)}
 
 
@@ -124,6 +125,7 @@ def key_numbers(agreement: dict) -> dict:
         "mean_overlap": percent(nbr["mean_overlap"]), "median_overlap": percent(nbr["median_overlap"]),
         "same_nearest": f"{nbr['same_nearest']:,}", "same_nearest_share": percent(nbr["same_nearest_share"]),
         "no_overlap": f"{nbr['no_overlap']:,}", "threshold": f"{nd['threshold']:.2f}", "both": f"{nd['both']:,}",
+        "both_text": numbers.plural(nd["both"], "pair"),
         "only_a": f"{nd['only_a']:,}", "only_b": f"{nd['only_b']:,}",
         "jaccard": "n/a (neither model has a near-duplicate pair)" if nd["jaccard"] is None
         else percent(nd["jaccard"]),
@@ -149,6 +151,109 @@ def comparison_parameters(comparison: Comparison, ctx_a: dict) -> list[tuple[str
     ] + list(ctx_a["parameters"])
 
 
+def _shared_histograms(results: list[Result], names: list[str]) -> list[dict]:
+    """Both models' similarity histograms on one horizontal and one vertical axis."""
+    import numpy as np
+
+    lo = max(np.floor(min(r.stats["min"] for r in results) * 10) / 10, -1.0)
+    hi = min(np.ceil(max(r.stats["max"] for r in results) * 10) / 10, 1.0)
+    peaks = []
+    for r in results:
+        counts = np.asarray(r.stats["histogram"]["counts"], dtype=np.int64)
+        peaks.append(int(counts[: len(counts) // 10 * 10].reshape(-1, 10).sum(axis=1).max()))
+    out = []
+    for r, name in zip(results, names, strict=True):
+        markers = [(r.stats["mean"], f"mean {numbers.similarity(r.stats['mean'])}")]
+        svg = figures.histogram_svg(r.stats["histogram"]["counts"], r.stats["histogram"]["edges"], markers,
+                                    f"cosine similarity of distinct pairs under {name}", x_range=(lo, hi),
+                                    y_max=max(peaks))
+        out.append({"name": name, "svg": Markup(svg)})
+    return out
+
+
+def difference_map(a: Result, b: Result, names: list[str], medium: str) -> dict:
+    """B minus A on the records view (same records, same order), on a symmetric round colour range;
+    left out, with the reason, when the two agree exactly."""
+    import numpy as np
+
+    from simreport.pictures import decode_picture, encode_picture
+
+    diff = decode_picture(b.heatmap["values"]) - decode_picture(a.heatmap["values"])
+    finite = np.abs(diff[np.isfinite(diff)])
+    largest = float(finite.max()) if finite.size else 0.0
+    typical = float(np.quantile(finite, 0.99)) if finite.size else 0.0  # a few outliers must not wash the map out
+    bound = next((t for t in (0.05, 0.1, 0.2, 0.5, 1.0, 2.0) if typical <= t + 1e-12), 2.0)
+    title = f"Difference: similarity under {names[1]} minus under {names[0]}"
+    text = (f"The colour range runs from -{bound:g} to {bound:g} (99% of the differences on these records lie within "
+            f"{numbers.similarity(typical)}; the largest is {numbers.similarity(largest)}, and cells beyond the range "
+            f"take its end colour): red where {names[1]} sees a pair as more similar than {names[0]}, blue where less, "
+            "white where they agree.")
+    entry = {"description": text, "plot_id": "difference", "figure": None, "svg": None}
+    if largest < 1e-4:  # below the pictures' 16-bit resolution: the same similarities
+        entry["description"] = ("The difference map is left out: the two models give the same similarity for every "
+                                "pair shown, so it would be a blank field.")
+        return entry
+    if medium == "html":
+        hover = figures.axis_names(a.heatmap["indices"], a.heatmap["labels"], figures.HOVER_LABEL_CHARS)
+        ticks = figures.axis_names(a.heatmap["indices"], a.heatmap["labels"])
+        figure = figures.matrix_figure(encode_picture(diff), hover, ticks, "RdBu_r", [-bound, bound], title,
+                                       "records", value_name="difference (B - A)")  # compact; the page decodes it
+        figure["data"][0]["colorbar"] = {"title": {"text": "difference (B - A)"}}
+        entry["figure"] = figure
+    else:
+        entry["svg"] = Markup(figures.heatmap_svg(diff, None, None, "RdBu_r", [-bound, bound],
+                                                  value_name="difference (B - A)", title=title))
+    return entry
+
+
+def _file_names(path: str) -> str:
+    """Only file names (never a local folder) of 'PATH' or 'PATH / PATH'."""
+    from pathlib import PurePath
+
+    return " / ".join(PurePath(p.strip()).name or p.strip() for p in path.split(" / "))
+
+
+def governance_section(comparison: Comparison, a: Result, b: Result, report_id: str) -> dict:
+    """Same-sides statement, findings and actions (the comparison's and each model's), sign-off, threshold set."""
+    from simreport.findings import worst
+
+    names, ag, params = comparison.names, comparison.agreement, comparison.parameters
+    info = comparison.report or {}
+    identity = params.get("threshold_set")
+    same = ag.get("sameness") or {}
+    sameness = ""
+    if same.get("identical_vectors"):
+        sameness = (f"{names[0]} and {names[1]} give identical vectors for every record"
+                    + (" and have the same model fingerprint" if same.get("same_fingerprint") else "")
+                    + ": the comparison's agreement checks are not informative, and the outcome rests on each "
+                    "model's own checks.")
+    elif same.get("same_fingerprint"):
+        sameness = (f"{names[0]} and {names[1]} are the same model by fingerprint; the differences below come from "
+                    "how the texts were embedded (settings), not from the model.")
+    actions = governance.finding_actions(comparison.findings, info, "compare")
+    for prefix, name, r in (("A", names[0], a), ("B", names[1], b)):
+        for entry in governance.finding_actions(r.findings, info, "model"):
+            entry["title"] = f"{prefix}: {name}: {entry['title']}"
+            entry["anchor"] = "summary"
+            actions.append(entry)
+    own = comparison.summary.get("own_status") or worst(f.status for f in comparison.findings)
+    return {
+        "sameness": sameness, "actions": actions, "signoff": governance.signoff(info, report_id),
+        "threshold_set": governance.threshold_set_rows(identity),
+        "threshold_set_line": governance.threshold_set_line(identity) if identity else "",
+        "own_word": ("not informative" if comparison.findings and all(f.status == "na" for f in comparison.findings)
+                     else STATUS_WORDS[own].lower()),
+        "compare_thresholds": governance.limit_rows(params["thresholds"], list(COMPARE_CHECKS), identity),
+    }
+
+
+COMPARE_TOC = [("summary", "Summary"), ("purpose", "Purpose"), ("mechanism", "Test Mechanism"),
+               ("side-by-side", "Statistics side by side"), ("risk", "Signs of High Risk in the Comparison"),
+               ("actions", "Findings and actions"), ("agreement", "How much the models agree"),
+               ("heatmap", "Heatmaps"), ("limitations", "Limitations"),
+               ("appendix", "Appendix: how this comparison was produced"), ("signoff", "Review and sign-off")]
+
+
 def build_compare_context(comparison: Comparison, medium: str) -> dict:
     """Everything the comparison templates show, as plain strings, lists and markup."""
     a, b, names, n = comparison.a, comparison.b, comparison.names, comparison.input["n"]
@@ -160,20 +265,24 @@ def build_compare_context(comparison: Comparison, medium: str) -> dict:
         "medium": medium, "title": comparison.title, "report_id": report_id, "created": comparison.created,
         "status": comparison.status, "status_word": STATUS_WORDS[comparison.status],
         "counts": comparison.summary["counts"], "names": names,
-        "cover_rows": [("Model A", names[0]), ("Model B", names[1]),
-                       ("Records", f"{n:,} ({comparison.input['path']})"),
-                       ("Report ID", report_id), ("Date", comparison.created[:10])],
+        "toc": COMPARE_TOC,
+        "cover_rows": [("Model A", names[0]), ("Model B", names[1])]
+        + [row for row in governance.cover_rows(comparison.report or {}, comparison.parameters.get("threshold_set"))
+           if row[0] != "Model"]
+        + [("Records", f"{n:,} ({_file_names(comparison.input['path'])})"),
+           ("Report ID", report_id), ("Date", comparison.created[:10])],
         "outcomes": [{"name": name, "status": r.status, "status_word": STATUS_WORDS[r.status],
                       "counts": r.summary["counts"]} for name, r in zip(names, (a, b), strict=True)],
         "n": f"{n:,}", "pairs": f"{ag['pairs']:,}", "key": key_numbers(ag),
         "findings": finding_rows(comparison.findings, COMPARE_CHECKS, "compare"),
         "side_by_side": side_by_side(a, b), "check_rows": check_rows(ctx_a, ctx_b),
         "only_a": paired_rows(nd["only_a_pairs"]), "only_b": paired_rows(nd["only_b_pairs"]),
-        "least": [{**r, "a": f"{r['similarity_a']:.4f}", "b": f"{r['similarity_b']:.4f}"}
-                  for r in nbr["least_agreeing"]],
+        "neighbours_changed": nbr["mean_overlap"] < 1.0,
+        "least": [{**r, "a": numbers.similarity(r["similarity_a"]), "b": numbers.similarity(r["similarity_b"])}
+                  for r in nbr["least_agreeing"] if r["overlap"] < nbr["k"]] if nbr["mean_overlap"] < 1.0 else [],
         **agreement_figures(ag, names),
-        "histograms": [{"name": name, "svg": ctx["histogram_svg"]} for name, ctx in zip(names, contexts,
-                                                                                       strict=True)],
+        "histograms": _shared_histograms([a, b], names),
+        "difference": difference_map(a, b, names, medium),
         "heatmaps": paired_views(contexts, names, "heatmap", "values", medium),
         "clusters": paired_views(contexts, names, "clusters", "mean", medium) if both_clusters else None,
         "colour_note": f"Colour scale {ctx_a['heatmap']['scale']}, range {ctx_a['heatmap']['range_text']}, the "
@@ -183,7 +292,7 @@ def build_compare_context(comparison: Comparison, medium: str) -> dict:
                        for name, ctx in zip(names, contexts, strict=True)],
         "parameters": comparison_parameters(comparison, ctx_a),
         "thresholds": ctx_a["thresholds"],
-        "compare_thresholds": threshold_rows(COMPARE_CHECKS, comparison.parameters["thresholds"]),
+        **governance_section(comparison, a, b, report_id),
         "tool": f"{comparison.tool['name']} {comparison.tool['version']}",
         "duration": "not recorded (SOURCE_DATE_EPOCH set)" if comparison.duration_seconds is None
         else f"{comparison.duration_seconds:.2f} s",

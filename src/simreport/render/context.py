@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
+from simreport import numbers
 from simreport.findings import CHECKS
 from simreport.pictures import decode_picture
-from simreport.render import figures
+from simreport.render import figures, governance
 from simreport.render.format import (
     STATUS_WORDS,
     count,
@@ -22,15 +23,16 @@ from simreport.render.format import (
     range_text,
     setting_text,
     share_of,
-    threshold_rows,
 )
 from simreport.render.model import report_context
 from simreport.results import Result
 
 TOC = [("summary", "Summary"), ("purpose", "Purpose"), ("mechanism", "Test Mechanism"),
-       ("risk", "Signs of High Risk"), ("statistics", "Statistics"), ("near-duplicates", "Near-duplicate pairs"),
-       ("heatmap", "Heatmap"), ("strengths", "Strengths"), ("limitations", "Limitations"),
-       ("appendix", "Appendix: how this report was produced"), ("signoff", "Review and sign-off")]
+       ("risk", "Signs of High Risk"), ("actions", "Findings and actions"), ("statistics", "Statistics"),
+       ("near-duplicates", "Near-duplicate pairs"), ("heatmap", "Heatmap"), ("strengths", "Strengths"),
+       ("limitations", "Limitations"), ("appendix", "Appendix: how this report was produced"),
+       ("signoff", "Review and sign-off")]
+MEAN_OVERVIEW_SIGNAL = 2.0  # block means varying less than twice chance draw a flat field: the map is left out
 NOT_STATED = "not stated"
 
 
@@ -50,8 +52,8 @@ def statistics_section(result: Result) -> dict:
     n, pairs = result.input["n"], stats["pairs"]
     stats_rows = [
         ("Records (n)", count(n)), ("Dimensions (d)", count(result.input["dim"])), ("Distinct pairs", count(pairs)),
-        ("Mean similarity", number(stats["mean"], 4)), ("Standard deviation", number(stats["std"], 4)),
-        ("Minimum", number(stats["min"], 4)), ("Maximum", number(stats["max"], 4)),
+        ("Mean similarity", number(stats["mean"])), ("Standard deviation", number(stats["std"])),
+        ("Minimum", number(stats["min"])), ("Maximum", number(stats["max"])),
     ] + [(percentile_name(name), number(value, 3)) for name, value in stats["quantiles"].items()]
     ladder = [{"threshold": f"{row['threshold']:.2f}", "pairs": count(row["pairs"]),
                "pairs_share": share_of(row["pairs"], pairs), "records": count(row["items"]),
@@ -84,7 +86,7 @@ def histograms_section(result: Result) -> dict:
                                                       markers, "cosine similarity of distinct pairs")),
         "nn_histogram_svg": Markup(figures.histogram_svg(
             nn["histogram"]["counts"], nn["histogram"]["edges"], [near_marker],
-            "similarity of each record to its nearest neighbour")),
+            "similarity of each record to its nearest neighbour", y_label="records")),
     }
 
 
@@ -98,39 +100,83 @@ def heatmap_section(result: Result, medium: str) -> dict:
                                                    "Cosine similarity of the shown records")
     else:
         section["svg"] = Markup(figures.heatmap_svg(decode_picture(heat["values"]), heat["indices"], heat["labels"],
-                                                    params["color_scale"], _color_range(result)))
+                                                    params["color_scale"], _color_range(result),
+                                                    title="Records view: cosine similarity between the shown records"))
     return section
 
 
 def clusters_section(result: Result, medium: str) -> dict | None:
-    """The cluster view (above the display cap), with the largest clusters listed in print."""
+    """The cluster view (above the display cap): the map with cluster sizes drawn, the largest
+    clusters and the clusters holding the records of the listed pairs, in both media."""
     if result.clusters is None:
         return None
     cl, scale = result.clusters, result.parameters["color_scale"]
-    section = {"description": cl["description"], "k": cl["k"]}
+    section = {"description": cl["description"], "k": cl["k"],
+               "sizes_text": (f"Cluster sizes range from {numbers.plural(min(cl['sizes']), 'record')} to "
+                              f"{numbers.plural(max(cl['sizes']), 'record')}; the bars above the map show each "
+                              "cluster's size, and hovering a cell (HTML) names its clusters and sizes.")}
     if medium == "html":
         section["figure"] = figures.cluster_figure(cl, scale, _color_range(result),
                                                    "Mean cosine similarity between clusters")
-        return section
-    section["svg"] = Markup(figures.heatmap_svg(decode_picture(cl["mean"]), None, None, scale, _color_range(result),
-                                                "clusters, ordered by linkage"))
+    else:
+        section["svg"] = Markup(figures.heatmap_svg(
+            decode_picture(cl["mean"]), None, None, scale, _color_range(result), "clusters, ordered by linkage",
+            value_name="mean cosine similarity", title="Cluster view: mean similarity between clusters",
+            sizes=cl["sizes"]))
     largest = sorted(zip(cl["order"], cl["sizes"], cl["examples"], strict=True), key=lambda t: -t[1])[:10]
-    section["largest"] = [{"name": f"C{c}", "size": f"{size:,}", "examples": "; ".join(ex)} for c, size, ex in largest]
+    section["largest"] = [{"name": f"C{c}", "size": count(size), "examples": "; ".join(ex)}
+                          for c, size, ex in largest]
+    section["flagged"] = [
+        {"name": f"C{f['cluster']}", "position": count(f["position"] + 1), "size": count(f["size"]),
+         "rows": ", ".join(str(r) for r in f["rows"])} for f in cl.get("flagged", [])]
     return section
 
 
 def overview_section(result: Result, medium: str) -> dict | None:
-    """The coarse overview grid of all records (print only)."""
-    if result.overview is None or medium != "pdf":
+    """The coarse overview grid of all records (both media); the block-mean map only when the
+    means vary more than chance gives, else the reason it is left out."""
+    if result.overview is None:
         return None
+    import numpy as np
+
     scale, overview = result.parameters["color_scale"], result.overview
 
-    def grid_svg(key: str) -> Markup:
-        return Markup(figures.heatmap_svg(decode_picture(overview[key]), None, None, scale, _color_range(result),
-                                          "blocks of records, input order"))
+    def grid_svg(grid, name: str, title: str) -> Markup:
+        return Markup(figures.heatmap_svg(grid, None, None, scale, _color_range(result),
+                                          "blocks of records, input order", value_name=name, title=title))
 
-    return {"grid": overview["grid"], "rows_per_block": f"{overview['rows_per_block']:.1f}",
-            "svg": grid_svg("max"), "mean_svg": grid_svg("mean")}
+    per_block = f"{overview['rows_per_block']:.1f}"
+    means = decode_picture(overview["mean"])
+    observed = float(np.nanstd(means)) if np.isfinite(means).any() else 0.0
+    # a block mean over about (n / grid)^2 pairs varies by about std / (n / grid) from chance alone
+    chance = result.stats["std"] / max(overview["rows_per_block"], 1.0)
+    section = {"grid": overview["grid"], "rows_per_block": per_block, "mean_svg": None, "mean_dropped": "",
+               "svg": grid_svg(decode_picture(overview["max"]), "highest cosine similarity",
+                               "Overview: highest similarity between blocks of records"),
+               "text": (f"The overview divides all {result.input['n']:,} records, in input order, into "
+                        f"{overview['grid']} blocks of about {per_block} records and colours each pair of blocks by "
+                        "the highest similarity between them, so any near-duplicate pair shows wherever it sits.")}
+    if observed >= MEAN_OVERVIEW_SIGNAL * chance:
+        section["mean_svg"] = grid_svg(means, "mean cosine similarity",
+                                       "Overview: mean similarity between blocks of records")
+        section["mean_text"] = "A second overview colours the same blocks by the mean similarity over all their pairs."
+    else:
+        section["mean_dropped"] = (
+            "The overview by block means is left out: the block means vary by "
+            f"{numbers.similarity(observed)} (standard deviation), no more than chance alone gives for blocks of "
+            f"this size (about {numbers.similarity(chance)}), so the map would be a flat field: the input order "
+            "does not group similar records.")
+        section["mean_text"] = section["mean_dropped"]
+    return section
+
+
+def views_text(result: Result, clusters: dict | None, overview: dict | None) -> list[str]:
+    """The mechanism's account of exactly the views drawn (and those left out, with why)."""
+    views = [result.clusters["description"]] if clusters else []
+    views.append(result.heatmap["description"])
+    if overview:
+        views += [overview["text"], overview["mean_text"]]
+    return views
 
 
 def run_limitations(result: Result) -> list[str]:
@@ -207,21 +253,21 @@ def parameter_rows(result: Result) -> list[tuple[str, str]]:
 def configuration_rows(result: Result) -> list[tuple[str, str]]:
     """The effective configuration, key by key (thresholds have their own table)."""
     return [(f"{section}.{key}", setting_text(value)) for section, keys in (result.configuration or {}).items()
-            if section != "thresholds" for key, value in keys.items()]
+            if section not in ("thresholds", "signoff", "actions") for key, value in keys.items()]
 
 
 def cover_section(result: Result, report_id: str) -> dict:
     """The cover page: what was tested, by whom, and the report ID."""
+    from pathlib import PurePath
+
     info = result.report or {}
-    model = info.get("model") or NOT_STATED
-    if info.get("model") and info.get("model_version"):
-        model = f"{info['model']} (version {info['model_version']})"
     n, dim = result.input["n"], result.input["dim"]
+    path = result.input["path"]
+    input_name = PurePath(path).name if "/" in path else path  # never a local folder
     return {"report_id": report_id,
-            "rows": [("Model", model), ("Dataset", info.get("dataset") or NOT_STATED),
-                     ("Owner", info.get("owner") or NOT_STATED), ("Validator", info.get("validator") or NOT_STATED),
-                     ("Report ID", report_id), ("Date", result.created[:10]),
-                     ("Input", f"{result.input['path']} ({n:,} records x {dim:,} dimensions)")]}
+            "rows": governance.cover_rows(info, result.parameters.get("threshold_set")) + [
+                ("Report ID", report_id), ("Date", result.created[:10]),
+                ("Input", f"{input_name} ({n:,} records x {dim:,} dimensions)")]}
 
 
 def pdf_metadata(result: Result, report_id: str) -> dict:
@@ -246,6 +292,11 @@ def run_numbers(result: Result) -> dict:
         "n": count(n), "dim": count(result.input["dim"]), "pairs": count(stats["pairs"]),
         "mean": number(stats["mean"], 3), "std": number(stats["std"], 3),
         "near_threshold": f"{nd['threshold']:.2f}", "near_pairs": count(nd["pairs"]),
+        "near_pairs_text": numbers.plural(nd["pairs"], "pair"),
+        "near_items_text": numbers.plural(nd["items"], "record"),
+        "opposed_pairs_text": numbers.plural(opp["pairs"], "pair"),
+        "opposed_items_text": numbers.plural(opp["items"], "record"),
+        "pairs_text": numbers.plural(stats["pairs"], "pair"), "n_text": numbers.plural(n, "record"),
         "near_items": count(nd["items"]), "near_items_share": share_of(nd["items"], n),
         "opposed_threshold": f"{opp['threshold']:.2f}", "opposed_pairs": count(opp["pairs"]),
         "opposed_items": count(opp["items"]),
@@ -259,9 +310,43 @@ def run_numbers(result: Result) -> dict:
     }
 
 
+def _split_text(nd: dict) -> dict | None:
+    """How the near-duplicate pairs divide between repeated texts and distinct texts (texts known)."""
+    split = nd.get("split")
+    if not split or not split.get("computed"):
+        return None
+    return {"distinct_pairs": numbers.plural(split["distinct_text_pairs"], "pair"),
+            "distinct_items": numbers.plural(split["distinct_text_items"], "record"),
+            "same_pairs": numbers.plural(split["same_text_pairs"], "pair")}
+
+
+def _defects(opp: dict) -> dict | None:
+    defects = opp.get("defects")
+    if not defects:
+        return None
+    return {"threshold": numbers.similarity(defects["threshold"]), "pairs": numbers.plural(defects["pairs"], "pair"),
+            "count": defects["pairs"], "rows": pair_rows(defects["lowest"])}
+
+
+def governance_section(result: Result, report_id: str) -> dict:
+    """Findings and actions, sign-off, the threshold set and the limits with their sources."""
+    info, params = result.report or {}, result.parameters
+    identity = params.get("threshold_set")
+    return {
+        "actions": governance.finding_actions(result.findings, info),
+        "signoff": governance.signoff(info, report_id),
+        "threshold_set": governance.threshold_set_rows(identity),
+        "threshold_set_line": governance.threshold_set_line(identity) if identity else "",
+        "thresholds": governance.limit_rows(params["thresholds"], [c for c in CHECKS if c in params["thresholds"]],
+                                            identity),
+    }
+
+
 def build_context(result: Result, medium: str) -> dict:
     """Everything a report template shows, as plain strings, numbers, lists and markup."""
     report_id = result.report_id()
+    heatmap, overview = heatmap_section(result, medium), overview_section(result, medium)
+    clusters = clusters_section(result, medium)
     return {
         "medium": medium, "report_id": report_id, "cover": cover_section(result, report_id), "toc": TOC,
         "pdf_meta": pdf_metadata(result, report_id), "configuration": configuration_rows(result),
@@ -270,12 +355,16 @@ def build_context(result: Result, medium: str) -> dict:
         "run": run_numbers(result),
         "findings": finding_rows(result.findings, CHECKS, "finding"),
         **statistics_section(result),
-        "near_duplicates": pair_rows(result.near_duplicates["top"]),
+        "near_duplicates": pair_rows(result.near_duplicates.get("distinct_text_top",
+                                                                result.near_duplicates["top"])),
+        "near_split": _split_text(result.near_duplicates),
+        "duplicate_texts": governance.duplicate_text_rows(getattr(result, "duplicate_texts", None)),
+        "defects": _defects(result.opposed),
         "most_similar": pair_rows(result.most_similar), "opposed": pair_rows(result.opposed["lowest"]),
         **histograms_section(result),
-        "heatmap": heatmap_section(result, medium), "overview": overview_section(result, medium),
-        "clusters": clusters_section(result, medium), "run_limitations": run_limitations(result),
+        "heatmap": heatmap, "overview": overview, "clusters": clusters,
+        "views": views_text(result, clusters, overview), "run_limitations": run_limitations(result),
         "metadata": metadata_rows(result), "parameters": parameter_rows(result),
-        "thresholds": threshold_rows(CHECKS, result.parameters["thresholds"]),
+        **governance_section(result, report_id),
         "model": report_context(result.model),
     }

@@ -13,6 +13,7 @@ from html import escape
 
 import numpy as np
 
+from simreport import numbers
 from simreport.config import colorscale
 
 AXIS_LABEL_CHARS = 28
@@ -108,8 +109,9 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
     }
     layout = {
         "title": {"text": escape(title, quote=False)},
-        "xaxis": {**axis, "title": {"text": f"{axis_title} (column)"}, "tickangle": -60},
-        "yaxis": {**axis, "title": {"text": f"{axis_title} (row)"}, "autorange": "reversed"},
+        "xaxis": {**axis, "title": {"text": f"{axis_title} (column)"}, "tickangle": -60, "constrain": "domain"},
+        "yaxis": {**axis, "title": {"text": f"{axis_title} (row)"}, "autorange": "reversed",
+                  "scaleanchor": "x", "constrain": "domain"},  # square cells, a square map
         "height": 760,
         "margin": {"l": 180 if show_ticks else 60, "r": 20, "t": 60, "b": 180 if show_ticks else 60},
     }
@@ -161,15 +163,20 @@ def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int
 
 
 def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value_range: list | None,
-                caption_axis: str = "records") -> str:
-    """Static heatmap: raster plus SVG axes and a colour bar."""
+                caption_axis: str = "records", value_name: str = "cosine similarity", title: str | None = None,
+                axis_ticks: list[str] | None = None, sizes: list[int] | None = None) -> str:
+    """Static heatmap: raster plus SVG axes, a titled colour bar and an optional figure title.
+
+    ``axis_ticks``: text for each row when there are no record labels; ``sizes``: records per
+    row (clusters), drawn as a bar strip above the map so small and large clusters differ."""
     values = np.asarray(values, dtype=np.float64)
     m = values.shape[0]
-    show_labels = m <= TICK_LABELS_UP_TO and indices is not None
+    show_labels = m <= TICK_LABELS_UP_TO and (indices is not None or axis_ticks is not None)
     left = 170 if show_labels else 40
-    top, size, bar_w = 10, 520, 16
+    strip = 60 if sizes else 0
+    top, size, bar_w = (38 if title else 10) + strip, 520, 16
     bottom = 170 if show_labels else 40
-    width = left + size + 90
+    width = left + size + 120
     height = top + size + bottom
     image = raster(values, scale, value_range)
     lo, hi = value_range if value_range is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
@@ -181,8 +188,21 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
              f'href="data:image/png;base64,{image}"/>',
              f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
              f'stroke-width="0.6"/>']
+    if title:
+        parts.append(f'<text x="{left + size / 2}" y="20" font-size="16" font-weight="bold" '
+                     f'text-anchor="middle">{escape(title)}</text>')
+    if sizes:
+        biggest = max(max(sizes), 1)
+        step = size / len(sizes)
+        base = top - 6
+        for k, count in enumerate(sizes):
+            h = (strip - 22) * count / biggest
+            parts.append(f'<rect x="{left + k * step:.2f}" y="{base - h:.2f}" width="{max(step - 0.2, 0.3):.2f}" '
+                         f'height="{h:.2f}" fill="#4a6fa5"/>')
+        parts.append(f'<text x="{left}" y="{top - strip + 2}" font-size="13" dominant-baseline="hanging">'
+                     f'records per cluster (tallest bar: {biggest:,})</text>')
     if show_labels:
-        names = axis_names(indices, labels)
+        names = axis_ticks if axis_ticks is not None else axis_names(indices, labels)
         step = size / m
         font = min(9.0, step * 0.9)
         for k, name in enumerate(names):
@@ -194,9 +214,9 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
             parts.append(f'<text transform="translate({x:.1f},{top + size + 4}) rotate(60)" '
                          f'font-size="{font:.1f}" text-anchor="start">{text}</text>')
     else:
-        parts.append(f'<text x="{left + size / 2}" y="{top + size + 22}" font-size="11" '
+        parts.append(f'<text x="{left + size / 2}" y="{top + size + 24}" font-size="14" '
                      f'text-anchor="middle">{escape(caption_axis)} (columns)</text>')
-        parts.append(f'<text transform="translate({left - 14},{top + size / 2}) rotate(-90)" font-size="11" '
+        parts.append(f'<text transform="translate({left - 14},{top + size / 2}) rotate(-90)" font-size="14" '
                      f'text-anchor="middle">{escape(caption_axis)} (rows)</text>')
     bar_x = left + size + 24
     bar = color_lut(scale, 128)
@@ -207,30 +227,49 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
                      f'height="{size / steps + 0.6:.2f}" fill="rgb({r},{g},{b})"/>')
     parts.append(f'<rect x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" fill="none" stroke="#444" '
                  f'stroke-width="0.6"/>')
-    for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
-        value = hi - frac * (hi - lo)
-        y = top + frac * size
+    span = (hi - lo) or 1.0
+    ticks = [t for t in numbers.nice_ticks(lo, hi) if lo - 1e-9 <= t <= hi + 1e-9]
+    for value, text in zip(ticks, numbers.tick_labels(ticks) if len(ticks) > 1 else [numbers.similarity(lo)],
+                           strict=False):
+        y = top + (hi - value) / span * size
         parts.append(f'<line x1="{bar_x + bar_w}" x2="{bar_x + bar_w + 4}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="#444"/>')
-        parts.append(f'<text x="{bar_x + bar_w + 6}" y="{y:.1f}" font-size="10" '
-                     f'dominant-baseline="middle">{value:.2f}</text>')
+        parts.append(f'<text x="{bar_x + bar_w + 6}" y="{y:.1f}" font-size="13" '
+                     f'dominant-baseline="middle">{text}</text>')
+    parts.append(f'<text transform="translate({bar_x + bar_w + 52},{top + size / 2}) rotate(-90)" font-size="14" '
+                 f'text-anchor="middle">{escape(value_name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def count_axes(left: float, top: float, plot_w: float, plot_h: float, peak: int) -> list[str]:
-    """SVG for a bar chart's axes: the baseline, the vertical axis and counts 0, peak/2, peak."""
+def count_ticks(peak: int) -> list[int]:
+    """Round whole-number ticks from 0 up to at most ``peak`` (1, 2 or 5 times a power of ten)."""
+    if peak <= 1:
+        return [0, 1]
+    ticks = numbers.nice_ticks(0, peak)
+    step = max(int(round(ticks[1] - ticks[0])), 1)
+    return list(range(0, int(peak) + 1, step))
+
+
+def count_axes(left: float, top: float, plot_w: float, plot_h: float, peak: int,
+               y_label: str = "count") -> list[str]:
+    """SVG for a bar chart's axes: the baseline, the vertical axis with round counts and its title."""
     parts = [f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>',
              f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#333"/>']
-    for frac in (0.0, 0.5, 1.0):
-        y = top + plot_h - frac * plot_h
+    for tick in count_ticks(peak):
+        y = top + plot_h - tick / max(peak, 1) * plot_h
+        parts.append(f'<line x1="{left - 3}" x2="{left}" y1="{y:.1f}" y2="{y:.1f}" stroke="#333"/>')
         parts.append(f'<text x="{left - 5}" y="{y:.1f}" font-size="10" text-anchor="end" '
-                     f'dominant-baseline="middle">{int(round(frac * peak)):,}</text>')
+                     f'dominant-baseline="middle">{numbers.count(tick)}</text>')
+    parts.append(f'<text transform="translate({left - 46},{top + plot_h / 2}) rotate(-90)" font-size="11" '
+                 f'text-anchor="middle">{escape(y_label)}</text>')
     return parts
 
 
 def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[float, str]],
-                  x_label: str, rebin: int = 10, width: int = 640, height: int = 230) -> str:
+                  x_label: str, rebin: int = 10, width: int = 640, height: int = 230,
+                  y_label: str = "pairs", x_range: tuple[float, float] | None = None,
+                  y_max: int | None = None) -> str:
     """Bar chart of a fine histogram (rebinned for display) with labelled vertical markers."""
     counts_arr = np.asarray(counts, dtype=np.int64)
     edges_arr = np.asarray(edges, dtype=np.float64)
@@ -245,11 +284,14 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
     for value, _ in markers:
         k = int(np.clip(np.searchsorted(coarse_edges, value) - 1, 0, len(coarse) - 1))
         first, last = min(first, max(k - 1, 0)), max(last, min(k + 2, len(coarse)))
+    if x_range is not None:  # a shared axis (side-by-side charts)
+        first = int(np.clip(np.searchsorted(coarse_edges, x_range[0] + 1e-9) - 1, 0, len(coarse) - 1))
+        last = int(np.clip(np.searchsorted(coarse_edges, x_range[1] - 1e-9) + 1, first + 1, len(coarse)))
     shown = coarse[first:last]
     x0, x1 = float(coarse_edges[first]), float(coarse_edges[last])
-    left, right, top, bottom = 60, 16, 24, 42
+    left, right, top, bottom = 72, 16, 24, 42
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max(int(shown.max()), 1)
+    peak = max(int(shown.max()), 1, int(y_max or 0))  # y_max: a shared vertical axis
 
     def sx(value: float) -> float:
         return left + (value - x0) / (x1 - x0) * plot_w
@@ -262,10 +304,13 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
             h = count / peak * plot_h
             parts.append(f'<rect x="{left + k * bar_w:.2f}" y="{top + plot_h - h:.2f}" '
                          f'width="{max(bar_w - 0.3, 0.3):.2f}" height="{h:.2f}" fill="#4a6fa5"/>')
-    parts += count_axes(left, top, plot_w, plot_h, peak)
-    for tick in np.linspace(x0, x1, 6):
+    parts += count_axes(left, top, plot_w, plot_h, peak, y_label)
+    ticks = [t for t in numbers.nice_ticks(x0, x1, 9) if x0 - 1e-9 <= t <= x1 + 1e-9]
+    for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):
+        parts.append(f'<line x1="{sx(tick):.1f}" x2="{sx(tick):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 3}" '
+                     f'stroke="#333"/>')
         parts.append(f'<text x="{sx(tick):.1f}" y="{top + plot_h + 14}" font-size="10" '
-                     f'text-anchor="middle">{tick:.2f}</text>')
+                     f'text-anchor="middle">{text}</text>')
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" '
                  f'text-anchor="middle">{escape(x_label)}</text>')
     for k, (value, name) in enumerate(markers):
@@ -315,11 +360,12 @@ def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str =
              'stroke-width="0.6"/>',
              f'<line x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" y2="{sy(hi):.1f}" stroke="#c0392b" '
              'stroke-dasharray="4 3"/>']
-    for tick in np.linspace(lo, hi, 6):
+    ticks = [t for t in numbers.nice_ticks(lo, hi, 6) if lo - 1e-9 <= t <= hi + 1e-9]
+    for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):
         parts.append(f'<text x="{sx(tick):.1f}" y="{top + size + 14}" font-size="10" text-anchor="middle">'
-                     f'{tick:.2f}</text>')
+                     f'{text}</text>')
         parts.append(f'<text x="{left - 5}" y="{sy(tick):.1f}" font-size="10" text-anchor="end" '
-                     f'dominant-baseline="middle">{tick:.2f}</text>')
+                     f'dominant-baseline="middle">{text}</text>')
     parts.append(f'<text x="{left + size / 2}" y="{top + size + 34}" font-size="11" text-anchor="middle">'
                  f'similarity under {escape(names[0])}</text>')
     parts.append(f'<text transform="translate({left - 44},{top + size / 2}) rotate(-90)" font-size="11" '
@@ -331,7 +377,7 @@ def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str =
 def overlap_svg(distribution: list[int], k: int) -> str:
     """Bar chart: how many records share 0, 1, ..., k of their k nearest neighbours."""
     counts = np.asarray(distribution, dtype=np.int64)
-    width, height, left, right, top, bottom = 640, 210, 60, 16, 16, 42
+    width, height, left, right, top, bottom = 640, 210, 72, 16, 16, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max(int(counts.max()), 1)
     bar = plot_w / len(counts)
@@ -344,7 +390,7 @@ def overlap_svg(distribution: list[int], k: int) -> str:
                      f'height="{hgt:.1f}" fill="#4a6fa5"/>')
         parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
                      f'text-anchor="middle">{m}</text>')
-    parts += count_axes(left, top, plot_w, plot_h, peak)
+    parts += count_axes(left, top, plot_w, plot_h, peak, "records")
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'
                  f'nearest neighbours in common (of {k})</text>')
     parts.append("</svg>")

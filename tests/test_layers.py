@@ -24,11 +24,11 @@ PACKAGE = SRC / "simreport"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("simreport.errors", "simreport.version")),
-    ("schema", ("simreport.findings", "simreport.config")),
+    ("schema", ("simreport.findings", "simreport.config", "simreport.numbers", "simreport.threshold_set")),
     ("compute", ("simreport.kernels", "simreport.engine", "simreport.runners", "simreport.dask_runner",
                  "simreport.inputs", "simreport.models", "simreport.views", "simreport.clusters",
                  "simreport.agreement", "simreport.prepare", "simreport.output", "simreport.demo",
-                 "simreport.pictures", "simreport.torch_engine")),
+                 "simreport.pictures", "simreport.torch_engine", "simreport.duplicates")),
     ("results", ("simreport.results",)),
     ("test", ("simreport.cosine_test", "simreport.compare")),
     ("render", ("simreport.render",)),

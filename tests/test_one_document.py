@@ -15,7 +15,8 @@ from simreport.compare import compare_embeddings
 from simreport.cosine_test import TestOptions
 from simreport.demo import load_demo
 from simreport.inputs import from_array
-from simreport.render import make_environment
+from simreport.render.documents import template_and_context
+from simreport.render.environment import make_environment
 
 
 class Outline(HTMLParser):
@@ -60,10 +61,10 @@ def outline(html: str) -> list[str]:
 
 def pdf_html(document) -> str:
     """The HTML WeasyPrint lays out for the PDF (the same call as render_pdf)."""
-    context = document.render_context("pdf")
+    template, context = template_and_context(document, "pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
-    return make_environment(None).get_template(document.TEMPLATE).render(report=context)
+    return make_environment(None).get_template(template).render(report=context)
 
 
 def documents():

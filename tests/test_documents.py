@@ -107,9 +107,10 @@ def test_charts_are_vector_graphics(report):
             obj = xobjects[name].get_object()
             if obj.get("/Subtype") == "/Image":
                 images[name] = (obj["/Width"], obj["/Height"], obj.get("/Interpolate"))
-    # the one raster is the heatmap (inside its SVG axes), one pixel per record and drawn without
-    # smoothing, so its cells stay sharp at any zoom; both histograms are vector drawings
-    assert list(images.values()) == [(120, 120, False)]
+    # the rasters are the heatmap (inside its SVG axes), one pixel per record, and its colour bar,
+    # one pixel per colour, both drawn without smoothing so cells stay sharp at any zoom; both
+    # histograms are vector drawings
+    assert sorted(images.values()) == [(1, 128, False), (120, 120, False)]
     text = pdf_text(report)
     assert "Distribution of cosine similarity" in text and "nearest neighbour" in text
 

@@ -358,6 +358,7 @@ class SimilarityStats:
     engine_info: dict = field(default_factory=dict)
     borderline: list = field(default_factory=list)
     borderline_total: int = 0
+    beside: object = None  # the value of compute()'s ``beside`` work, when given
 
 
 def histogram_quantiles(counts: np.ndarray, edges: np.ndarray, lo: float, hi: float) -> dict[str, float]:
@@ -412,11 +413,16 @@ def identical_row_groups(embeddings: np.ndarray) -> list[list[int]]:
 
 
 def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
-             settings: EngineSettings) -> SimilarityStats:
-    """Turn the merged partial into final statistics."""
+             settings: EngineSettings, side: dict | None = None) -> SimilarityStats:
+    """Turn the merged partial into final statistics.
+
+    ``side`` may hold what does not need the tile pass, computed beside it:
+    ``moments`` (:func:`exact_moments`) and ``identical`` (:func:`identical_row_groups`).
+    """
     n, d = unit.shape
     pairs = n * (n - 1) // 2
-    mean, std = exact_moments(unit)
+    side = side or {}
+    mean, std = side["moments"] if "moments" in side else exact_moments(unit)
     lo, hi = float(partial.extremes[0]), float(partial.extremes[1])
     tile_mean = float(partial.moments[0]) / pairs
     ladder = [float(t) for t in partial.ladder]
@@ -429,7 +435,7 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
     nn = partial.row_best
     nn_counts, _ = np.histogram(np.clip(nn, -1.0, 1.0), bins=HIST_EDGES)
     nn_q = {name: float(np.quantile(nn, q)) for name, q in QUANTILES.items()}
-    identical_groups = identical_row_groups(embeddings)
+    identical_groups = side["identical"] if "identical" in side else identical_row_groups(embeddings)
     grid = partial.grid_max.shape[0]
     grid_pairs = _grid_pair_counts(partial.block_of, grid)
     upper_max = partial.grid_max

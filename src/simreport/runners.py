@@ -20,7 +20,9 @@ from simreport.engine import (
     ProgressCallback,
     SimilarityStats,
     band_tasks,
+    exact_moments,
     finalize,
+    identical_row_groups,
     merge_all,
     normalise_rows,
     run_task,
@@ -119,13 +121,33 @@ def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
 
 
 def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
-            progress: ProgressCallback | None = None, unit: np.ndarray | None = None) -> SimilarityStats:
+            progress: ProgressCallback | None = None, unit: np.ndarray | None = None,
+            beside: Callable[[], object] | None = None) -> SimilarityStats:
     """The whole test's numbers for an (n, d) array with n >= 2 and no zero rows.
 
-    ``unit`` may pass rows already normalised by :func:`normalise_rows`.
+    ``unit`` may pass rows already normalised by :func:`normalise_rows`. The exact moments
+    (Gram matrix), the identical-row check and ``beside()`` (any other work that needs no
+    tile, e.g. the caller's cluster view) run on one extra thread while the tiles run, so
+    their single-threaded parts fill the gaps the pass leaves; ``beside()``'s value is
+    kept as ``stats.beside``.
     """
     settings = settings or EngineSettings()
     if unit is None:
         unit = normalise_rows(embeddings)
-    partial = run_all_pairs(unit, settings, progress)
-    return finalize(partial, unit, embeddings, settings)
+
+    def side_work() -> dict:
+        out = {"moments": exact_moments(unit), "identical": identical_row_groups(embeddings)}
+        out["beside"] = beside() if beside is not None else None
+        return out
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simreport-side") as pool:
+        side = pool.submit(side_work)
+        try:
+            partial = run_all_pairs(unit, settings, progress)
+        except BaseException:
+            side.cancel()
+            raise
+        done = side.result()
+    stats = finalize(partial, unit, embeddings, settings, done)
+    stats.beside = done["beside"]
+    return stats

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,15 @@ def shipped_templates() -> Path:
 
 
 def make_environment(templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """Jinja environment: user templates (if any) before the shipped ones; autoescaping on."""
+    """Jinja environment: user templates (if any) before the shipped ones; autoescaping on.
+
+    One environment per template directory and process, so HTML and PDF share the compiled
+    templates (Jinja still reloads a template whose file changed)."""
+    return _environment(None if templates_dir is None else str(templates_dir))
+
+
+@lru_cache(maxsize=8)
+def _environment(templates_dir: str | None) -> jinja2.Environment:
     import jinja2
 
     loaders: list[jinja2.BaseLoader] = []

@@ -219,12 +219,10 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
         parts.append(f'<text transform="translate({left - 14},{top + size / 2}) rotate(-90)" font-size="14" '
                      f'text-anchor="middle">{escape(caption_axis)} (rows)</text>')
     bar_x = left + size + 24
-    bar = color_lut(scale, 128)
-    steps = len(bar)
-    for k in range(steps):
-        r, g, b = bar[steps - 1 - k]
-        parts.append(f'<rect x="{bar_x}" y="{top + k * size / steps:.2f}" width="{bar_w}" '
-                     f'height="{size / steps + 0.6:.2f}" fill="rgb({r},{g},{b})"/>')
+    bar = color_lut(scale, 128)[::-1].reshape(128, 1, 3)  # one pixel per colour, highest value on top
+    parts.append(f'<image x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" preserveAspectRatio="none" '
+                 f'image-rendering="pixelated" style="image-rendering:pixelated" '
+                 f'href="data:image/png;base64,{_png(np.ascontiguousarray(bar))}"/>')
     parts.append(f'<rect x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" fill="none" stroke="#444" '
                  f'stroke-width="0.6"/>')
     span = (hi - lo) or 1.0

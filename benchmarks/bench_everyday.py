@@ -16,6 +16,9 @@ results JSON holds the test's own timings, which give the breakdown:
 - JSON, HTML, PDF: rendering each document in memory; write+exit: writing the files and
   the process ending.
 
+"CPU s" is the CPU time the run used (user + system, all threads): on a shared machine,
+a wall time well above it (for a single-threaded stretch) means the run waited for a core.
+
 Each column is the median over ``--repeat`` runs. Start-up is timed the same way for
 ``simreport --help`` and ``simreport config --show``, and the script lists which heavy
 modules ``import simreport`` loads. From 50,000 records on, the bare tiled products (the
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,12 +50,19 @@ STAGES = ("import", "load", "pass", "views", "json", "html", "pdf", "write+exit"
 
 def timed(command: list[str], env: dict | None = None, cwd: Path | None = None) -> float:
     """Seconds from just before the process starts to its exit (it must succeed)."""
+    return timed_cpu(command, env, cwd)[0]
+
+
+def timed_cpu(command: list[str], env: dict | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """(wall seconds from just before the process starts to its exit, CPU seconds it used)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, check=False)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def one_run(path: Path, out: Path) -> dict:
@@ -61,15 +72,14 @@ def one_run(path: Path, out: Path) -> dict:
     env = {**os.environ, "SIMREPORT_STAGE_LOG": str(log)}
     prefix = out / "report"
     t0 = time.time()
-    total = timed([sys.executable, "-m", "simreport", "run", str(path), "-o", str(prefix),
-                   "--format", "json,html,pdf", "--quiet"], env=env)
+    total, cpu = timed_cpu([sys.executable, "-m", "simreport", "run", str(path), "-o", str(prefix),
+                            "--format", "json,html,pdf", "--quiet"], env=env)
     end = t0 + total
-    marks = dict(line.split() for line in log.read_text().splitlines())
-    marks = {name: float(value) for name, value in marks.items()}
+    marks = {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
     timings = json.loads((out / "report.json").read_text())["timings"]
     test = marks["tested"] - marks["loaded"]
     pass_seconds = min(timings.get("normalise", 0.0) + timings["all_pairs"], test)
-    row = {"total": total, "import": marks["start"] - t0, "load": marks["loaded"] - marks["start"],
+    row = {"total": total, "cpu": cpu, "import": marks["start"] - t0, "load": marks["loaded"] - marks["start"],
            "pass": pass_seconds, "views": test - pass_seconds,
            "json": marks["json"] - marks["tested"], "html": marks["html"] - marks["json"],
            "pdf": marks["pdf"] - marks["html"], "write+exit": end - marks["pdf"]}
@@ -120,7 +130,7 @@ def main() -> None:
             if k == 0:
                 one_run(path, tmp_path)  # warm the numba cache (and the file cache)
             runs = [one_run(path, tmp_path) for _ in range(args.repeat if n < 50_000 else 1)]
-            row = {key: statistics.median(r[key] for r in runs) for key in ("total", *STAGES)}
+            row = {key: statistics.median(r[key] for r in runs) for key in ("total", "cpu", *STAGES)}
             row["n"], row["bytes"] = n, runs[-1]["bytes"]
             if n >= 50_000:
                 floor = subprocess.run([sys.executable, __file__, "--floor-child", str(path)], capture_output=True,
@@ -134,15 +144,15 @@ def main() -> None:
     print(f"d = {D}, float32, {os.cpu_count()} cores; JSON + HTML + PDF per run; median of {args.repeat} "
           f"(1 from 50,000); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     print()
-    print("| n | total s | target s | import | load | pass | views | JSON | HTML | PDF | write+exit "
+    print("| n | total s | target s | CPU s | import | load | pass | views | JSON | HTML | PDF | write+exit "
           "| JSON KB | HTML KB | PDF KB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         target = (f"{TARGETS[r['n']]:.1f}" if r["n"] in TARGETS
                   else f"{1.2 * r['floor']:.1f} (1.2x floor)" if "floor" in r else "")
         cells = " | ".join(f"{r[s]:.2f}" for s in STAGES)
         sizes = " | ".join(f"{r['bytes'][f] / 1000:,.0f}" for f in ("json", "html", "pdf"))
-        print(f"| {r['n']:,} | {r['total']:.2f} | {target} | {cells} | {sizes} |")
+        print(f"| {r['n']:,} | {r['total']:.2f} | {target} | {r['cpu']:.2f} | {cells} | {sizes} |")
     for r in rows:
         if "floor" in r:
             print(f"\nn = {r['n']:,}: bare tiled products (floor) {r['floor']:.2f} s; whole run "

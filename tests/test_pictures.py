@@ -58,3 +58,33 @@ def test_results_at_500_records_stay_small_and_statistics_keep_full_precision(tm
     assert data["overview"]["max"]["encoding"] == "uint16-base64"
     html = result.to_html()
     assert len(html.encode("utf-8")) <= 2_000_000
+
+
+def test_the_json_is_serialised_once_and_every_document_carries_those_bytes(tmp_path):
+    import hashlib
+    import re
+    import subprocess
+    import sys
+
+    from pypdf import PdfReader
+
+    rng = np.random.default_rng(3)
+    np.save(tmp_path / "e.npy", rng.standard_normal((400, 16)).astype(np.float32))
+    labels = [f"<b>rec & 'quote' {k}</b>" for k in range(400)]  # characters the HTML embedding escapes
+    (tmp_path / "labels.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "simreport", "run", str(tmp_path / "e.npy"), "-o",
+                           str(tmp_path / "r"), "--labels", str(tmp_path / "labels.txt"), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "r.json").read_bytes()
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    embedded = re.search(r'id="simreport-results">(.*?)</script>', html, re.S).group(1)
+    assert "<b>" not in embedded and "\\u003cb\\u003e" in embedded
+    for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("'", "\\u0027")):
+        embedded = embedded.replace(escaped, char)
+    assert embedded.encode("utf-8") == written
+    reader = PdfReader(tmp_path / "r.pdf")
+    assert reader.attachments["simreport-results.json"][0] == written
+    digest = hashlib.sha256(written).hexdigest()[:16].upper()
+    report_id = "SR-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
+    assert report_id in html and report_id in reader.pages[0].extract_text().replace("\x00", "")

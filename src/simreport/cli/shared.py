@@ -222,7 +222,7 @@ def stage(name: str) -> None:
         import time
 
         with open(log, "a", encoding="utf-8") as stream:
-            stream.write(f"{name} {time.time():.6f}\n")
+            stream.write(f"{name} {time.time():.6f} {time.process_time():.6f}\n")
 
 
 def write_documents(document: ReportDocument, prefix: Path, render: dict,
@@ -232,23 +232,27 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
     plotlyjs); ``attachments`` are extra files for the PDF.
     """
+    from simreport.render.documents import Prepared
+
     templates = render.get("templates")
     files: dict[Path, bytes] = {}
+    prepared = Prepared(document)  # the JSON serialised once, the shared template data built once
     for fmt in render["formats"]:
         path = prefix.with_name(prefix.name + f".{fmt}")
         if fmt == "json":
-            files[path] = document.to_json().encode("utf-8")
+            files[path] = prepared.json_bytes
         elif fmt == "html":
             from simreport.render.html import PLOTLY_FILE, plotly_js, render_html
 
             mode = render.get("plotlyjs", "inline")
-            files[path] = render_html(document, templates, plotlyjs=mode).encode("utf-8")
+            files[path] = render_html(document, templates, plotlyjs=mode, prepared=prepared).encode("utf-8")
             if mode == "directory":
                 files[path.parent / PLOTLY_FILE] = plotly_js().encode("utf-8")
         else:
             from simreport.render.pdf import render_pdf
 
-            files[path] = render_pdf(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments)
+            files[path] = render_pdf(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments,
+                                     prepared=prepared)
         stage(fmt)
     write_all(files)
     stage("written")

@@ -254,11 +254,15 @@ COMPARE_TOC = [("summary", "Summary"), ("purpose", "Purpose"), ("mechanism", "Te
                ("appendix", "Appendix: how this comparison was produced"), ("signoff", "Review and sign-off")]
 
 
-def build_compare_context(comparison: Comparison, medium: str) -> dict:
-    """Everything the comparison templates show, as plain strings, lists and markup."""
+def build_compare_context(comparison: Comparison, medium: str, report_id: str | None = None,
+                          shared: dict | None = None) -> dict:
+    """Everything the comparison templates show, as plain strings, lists and markup.
+
+    ``report_id``: the ID of the comparison's JSON when already serialised; ``shared`` is
+    accepted for the common builder signature (a comparison is built whole per medium)."""
     a, b, names, n = comparison.a, comparison.b, comparison.names, comparison.input["n"]
     ctx_a, ctx_b = build_context(a, medium), build_context(b, medium)
-    contexts, ag, report_id = (ctx_a, ctx_b), comparison.agreement, comparison.report_id()
+    contexts, ag, report_id = (ctx_a, ctx_b), comparison.agreement, report_id or comparison.report_id()
     nbr, nd = ag["neighbours"], ag["near_duplicates"]
     both_clusters = ctx_a.get("clusters") and ctx_b.get("clusters")
     return {

@@ -342,13 +342,29 @@ def governance_section(result: Result, report_id: str) -> dict:
     }
 
 
-def build_context(result: Result, medium: str) -> dict:
-    """Everything a report template shows, as plain strings, numbers, lists and markup."""
-    report_id = result.report_id()
+def build_context(result: Result, medium: str, report_id: str | None = None, shared: dict | None = None) -> dict:
+    """Everything a report template shows, as plain strings, numbers, lists and markup.
+
+    ``report_id``: the ID of the JSON already written (not serialised again when given).
+    ``shared``: a dict that keeps the part every medium shows alike: empty on the first call
+    (it is filled), reused as it is by the next (HTML and PDF of one run build it once).
+    """
+    if shared:
+        common = shared
+    else:
+        common = shared_context(result, report_id or result.report_id())
+        if shared is not None:
+            shared.update(common)
     heatmap, overview = heatmap_section(result, medium), overview_section(result, medium)
     clusters = clusters_section(result, medium)
+    return {**common, "medium": medium, "heatmap": heatmap, "overview": overview, "clusters": clusters,
+            "views": views_text(result, clusters, overview)}
+
+
+def shared_context(result: Result, report_id: str) -> dict:
+    """What the HTML and the PDF show alike: numbers, tables, texts, vector histograms."""
     return {
-        "medium": medium, "report_id": report_id, "cover": cover_section(result, report_id), "toc": TOC,
+        "report_id": report_id, "cover": cover_section(result, report_id), "toc": TOC,
         "pdf_meta": pdf_metadata(result, report_id), "configuration": configuration_rows(result),
         "title": result.parameters["title"], "status": result.status, "status_word": STATUS_WORDS[result.status],
         "counts": result.summary["counts"], "created": result.created, "input_name": result.input["path"],
@@ -362,8 +378,7 @@ def build_context(result: Result, medium: str) -> dict:
         "defects": _defects(result.opposed),
         "most_similar": pair_rows(result.most_similar), "opposed": pair_rows(result.opposed["lowest"]),
         **histograms_section(result),
-        "heatmap": heatmap, "overview": overview, "clusters": clusters,
-        "views": views_text(result, clusters, overview), "run_limitations": run_limitations(result),
+        "run_limitations": run_limitations(result),
         "metadata": metadata_rows(result), "parameters": parameter_rows(result),
         **governance_section(result, report_id),
         "model": report_context(result.model),

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from simreport.config import PDF_VARIANTS
-from simreport.render.documents import template_and_context
+from simreport.render.documents import Prepared
 from simreport.render.environment import make_environment, shipped_templates
 from simreport.results import ReportDocument
 
@@ -46,7 +46,7 @@ RESULTS_ATTACHMENT = "simreport-results.json"
 
 
 def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_variant: str = "pdf/a-3b",
-               attachments: dict[str, bytes] | None = None) -> bytes:
+               attachments: dict[str, bytes] | None = None, prepared: Prepared | None = None) -> bytes:
     """The PDF report as bytes.
 
     The results JSON is always embedded as ``simreport-results.json`` (its SHA-256 gives
@@ -60,13 +60,14 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
     env = make_environment(templates)
-    template, context = template_and_context(result, "pdf")
+    prepared = prepared or Prepared(result)
+    template, context = prepared.template_and_context("pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
     html = env.get_template(template).render(report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     fetcher = local_fetcher(allowed)
-    results_json = result.to_json().encode("utf-8")
+    results_json = prepared.json_bytes
     files = {RESULTS_ATTACHMENT: (results_json, "The data this report was rendered from (simreport JSON)")}
     for name, data in (attachments or {}).items():
         files[name] = (data, f"Supplied with the report: {name}")

@@ -16,6 +16,7 @@ from simreport.cli.shared import (
     run_with_progress,
     stage,
     test_options,
+    warm_up,
     write_documents,
     written,
 )
@@ -49,12 +50,13 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
         data = load_embeddings(input_path, key=key, vector_column=vector_column, label_column=label_column,
                                labels_file=labels_file)
     stage("loaded")
+    warm = warm_up(config["render"])
     result = run_with_progress(data, options, kw["quiet"])
     stage("tested")
     if embedded is not None:
         result.attach_model(embedded.block, embedded.seconds)
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    written(write_documents(result, prefix, config["render"], extra), kw["quiet"])
+    written(write_documents(result, prefix, config["render"], extra, warm), kw["quiet"])
 
 
 DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
@@ -80,6 +82,7 @@ def demo(prefix: Path, **kw) -> None:
         if not options.report.get(key):
             options.report[key] = config["report"][key] = value
     data = load_demo()
+    warm = warm_up(config["render"])
     result = run_with_progress(data, options, kw["quiet"])
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    written(write_documents(result, prefix, config["render"], extra), kw["quiet"])
+    written(write_documents(result, prefix, config["render"], extra, warm), kw["quiet"])

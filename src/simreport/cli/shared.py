@@ -225,15 +225,27 @@ def stage(name: str) -> None:
             stream.write(f"{name} {time.time():.6f} {time.process_time():.6f}\n")
 
 
+def warm_up(render: dict):
+    """When a PDF is asked for, start readying WeasyPrint beside the test (see render.pdf.warm_up);
+    returns the event to pass to :func:`write_documents`, or None."""
+    if "pdf" not in render["formats"]:
+        return None
+    from simreport.render.pdf import warm_up as warm_up_pdf
+
+    return warm_up_pdf(render.get("templates"))
+
+
 def write_documents(document: ReportDocument, prefix: Path, render: dict,
-                    attachments: dict[str, bytes] | None = None) -> list[Path]:
+                    attachments: dict[str, bytes] | None = None, warm=None) -> list[Path]:
     """Render every requested format in memory, then write them all at once.
 
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
-    plotlyjs); ``attachments`` are extra files for the PDF.
+    plotlyjs); ``attachments`` are extra files for the PDF; ``warm``: the event from :func:`warm_up`.
     """
     from simreport.render.documents import Prepared
 
+    if warm is not None:
+        warm.wait()  # the side thread readying WeasyPrint and the templates (they are not shared while busy)
     templates = render.get("templates")
     files: dict[Path, bytes] = {}
     prepared = Prepared(document)  # the JSON serialised once, the shared template data built once

@@ -7,6 +7,7 @@ and files inside the template directories, so rendering never touches the networ
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
@@ -40,6 +41,31 @@ def local_fetcher(allowed_dirs: list[Path]):
             raise RefusedURL(f"simreport does not fetch {url[:80]!r} while rendering")
 
     return LocalOnlyFetcher()
+
+
+def warm_up(templates: str | Path | None = None, template: str = "report.html.j2") -> threading.Event:
+    """Start getting the PDF renderer ready on a side thread: import WeasyPrint, let it load
+    its fonts and default stylesheets (a one-line document), compile the templates.
+
+    The command line calls this before the test runs, so this work overlaps the tile pass
+    (which releases the GIL); wait for the returned event before rendering. Failures are
+    ignored here: the real render reports them.
+    """
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            import weasyprint
+
+            make_environment(templates).get_template(template)
+            weasyprint.HTML(string="<p>simreport</p>").render()
+        except Exception:  # noqa: BLE001 - the real render reports any problem
+            pass
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="simreport-warm-pdf", daemon=True).start()
+    return done
 
 
 RESULTS_ATTACHMENT = "simreport-results.json"

@@ -59,7 +59,7 @@ def warm_up(templates: str | Path | None = None, template: str = "report.html.j2
 
             make_environment(templates).get_template(template)
             weasyprint.HTML(string="<p>simreport</p>").render()
-        except Exception:  # noqa: BLE001 - the real render reports any problem
+        except Exception:  # the real render reports any problem
             pass
         finally:
             done.set()

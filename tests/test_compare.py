@@ -185,7 +185,8 @@ def test_a_model_compared_with_itself_agrees_fully(self_comparison):
     assert c.a.model["settings"] == c.b.model["settings"]
 
 
-def test_comparison_json_round_trip_and_documents(self_comparison, tmp_path):
+def test_comparison_json_round_trip_and_documents(self_comparison, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebook view writes its shared plotly.js into the working folder
     c = self_comparison
     data = json.loads(c.to_json())
     assert data["kind"] == "simreport-comparison" and len(data["results"]) == 2
@@ -201,7 +202,7 @@ def test_comparison_json_round_trip_and_documents(self_comparison, tmp_path):
     assert html.count("Plotly.newPlot") == 2 and '["results", 1, "heatmap", "values"]' not in html
     assert "The difference map is left out" in html
     inline = c._repr_html_()
-    assert "<html" not in inline and "simreport-" in inline
+    assert "<html" not in inline and "simreport-" in inline and ".simreport .pair" in inline
     c.to_pdf(tmp_path / "c.pdf")
     text = subprocess.run(["pdftotext", str(tmp_path / "c.pdf"), "-"], capture_output=True, text=True)
     if text.returncode == 0:

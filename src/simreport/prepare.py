@@ -28,9 +28,33 @@ def _text_column(frame, text_column: str | None, vector_column: str | None) -> s
     if text_column is not None:
         require_column(frame, text_column, "DataFrame", "text_column")
         return text_column
-    found = [c for c in frame.columns if c != vector_column and len(frame) and frame[c].dtype.kind in "OSU"
-             and all(isinstance(v, str) for v in frame[c].tolist())]
+    found = _string_columns(frame, vector_column)
     return found[0] if len(found) == 1 else None
+
+
+def _string_columns(frame, vector_column: str | None) -> list:
+    return [c for c in frame.columns if c != vector_column and len(frame) and frame[c].dtype.kind in "OSU"
+            and all(isinstance(v, str) for v in frame[c].tolist())]
+
+
+def label_column_of(frame, label_column: str | None, text_column: str | None, vector_column: str | None) -> str | None:
+    """The rule for a DataFrame's labels: ``label_column`` when given; else ``text_column``;
+    else the one column whose values are all strings; with no such column, row numbers.
+    Two or more string columns and no choice made is an error that names them (a guess could
+    label every record with the wrong column)."""
+    if label_column is not None:
+        if label_column not in frame.columns:
+            raise InputError(f"DataFrame: no column named {label_column!r} (columns: "
+                             f"{', '.join(map(str, frame.columns))}); fix label_column.")
+        return label_column
+    if text_column is not None:
+        return text_column
+    found = _string_columns(frame, vector_column)
+    if len(found) > 1:
+        raise InputError(f"DataFrame: {len(found)} columns hold text ({', '.join(map(repr, found))}), so the "
+                         f"labels are ambiguous; name one with label_column={found[0]!r} (labels come from "
+                         "label_column, else the only text column, else row numbers).")
+    return found[0] if found else None
 
 
 def prepare_data(embeddings: object = None, *, texts: list[str] | None = None, model: object = None,
@@ -68,7 +92,8 @@ def prepare_data(embeddings: object = None, *, texts: list[str] | None = None, m
     elif isinstance(embeddings, (str, Path)):
         data = load_embeddings(embeddings, vector_column=vector_column, label_column=label_column)
     elif is_frame:
-        data = _from_frame(embeddings, vector_column, label_column or column)
+        data = _from_frame(embeddings, vector_column, label_column_of(embeddings, label_column, text_column,
+                                                                      vector_column))
     else:
         data = from_array(np.asarray(embeddings) if not isinstance(embeddings, np.ndarray) else embeddings)
     given = "given"

@@ -6,10 +6,11 @@ included, so a lazy import cannot hide an upward arrow. Layers, bottom to top:
     errors                 the one error base (and the version)
     findings, config       the checks and the one option schema
     compute                inputs, prepare, models, engine, runners, kernels, views, clusters, agreement, output
-    results                the documents (plain data and JSON)
+    results                the documents (plain data and JSON), their tables and metrics (frames),
+                           and logging them to MLflow (which renders through the documents' own methods)
     test                   cosine_test, compare: compute -> judge -> results
     render                 documents -> HTML and PDF
-    top                    api, cli, verify, the package itself
+    top                    api, cli, verify, the package itself, the ValidMind test
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                  "simreport.inputs", "simreport.models", "simreport.views", "simreport.clusters",
                  "simreport.agreement", "simreport.prepare", "simreport.output", "simreport.demo",
                  "simreport.pictures", "simreport.torch_engine", "simreport.duplicates")),
-    ("results", ("simreport.results",)),
+    ("results", ("simreport.results", "simreport.frames", "simreport.integrations.mlflow")),
     ("test", ("simreport.cosine_test", "simreport.compare")),
     ("render", ("simreport.render",)),
-    ("top", ("simreport.api", "simreport.cli", "simreport.verify", "simreport.__main__", "simreport")),
+    ("top", ("simreport.api", "simreport.cli", "simreport.verify", "simreport.__main__", "simreport",
+             "simreport.integrations")),
 ]
 
 

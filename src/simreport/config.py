@@ -168,6 +168,7 @@ class Option:
     choices: tuple[str, ...] = ()
     choice_flag: bool = False
     metavar: str | None = None
+    aliases: tuple[str, ...] = ()  # older spellings of the flag, still accepted
 
     def help_text(self) -> str:
         """The flag's help, with the default and choices filled in."""
@@ -187,7 +188,9 @@ def _choice_option(default: str, choices: tuple[str, ...], help: str, flag: str 
 SCHEMA: dict[str, dict[str, Option]] = {
     "report": {
         "title": Option("Cosine similarity test", _text, "Report title.", "--title"),
-        "model": Option(None, _optional_text, "Model name for the cover.", "--model-name", dest="model_name"),
+        "model": Option(None, _optional_text, "The model's name as printed on the cover (only text; the model that "
+                        "embeds texts is --model). --model-name is the old spelling.", "--cover-model",
+                        dest="model_name", aliases=("--model-name",), metavar="NAME"),
         "model_version": Option(None, _optional_text, "Model version for the cover.", "--model-version"),
         "model_id": Option(None, _optional_text, "The model's ID in the model inventory (cover).", "--model-id"),
         "intended_use": Option(None, _optional_text, "What the model is used for (cover, findings and actions).",
@@ -231,6 +234,12 @@ SCHEMA: dict[str, dict[str, Option]] = {
         "plotlyjs": _choice_option("inline", PLOTLYJS_MODES, "{marked}.", "--plotlyjs"),
         "attach_data": Option(False, _boolean, "Also attach the labels and the input's fingerprints to the PDF.",
                               "--attach-data/--no-attach-data"),
+    },
+    "ci": {
+        "fail_on": _choice_option("never", ("never", "warn", "fail"),
+                                  "Exit with code 4, after writing every file, when the outcome reaches this level "
+                                  "(for CI) [{default}; configurable as ci.fail_on].", "--fail-on", dest="fail_on",
+                                  choice_flag=True),
     },
     "engine": {
         "runner": _choice_option("threads", ("threads", "loop", "dask", "torch"),

@@ -4,7 +4,8 @@ Each command lives in its own module and takes what the commands share (options,
 configuration, error handling, writing files) from :mod:`simreport.cli.shared`.
 
 Exit codes: 0 success, 2 bad input or usage (one line on stderr), 1 unexpected failure,
-3 a report that fails ``verify``, 130 interrupted. Outputs are written all-or-nothing.
+3 a report that fails ``verify``, 4 the outcome reached ``--fail-on`` (every file written),
+130 interrupted. Outputs are written all-or-nothing.
 """
 
 from __future__ import annotations

@@ -8,18 +8,20 @@ from pathlib import Path
 import click
 
 from simreport.cli.embedding import cache_path, embed_file, model_options, pop_model_options
+from simreport.cli.outcome import EXIT_CODES_HELP
 from simreport.cli.shared import (
     UsageProblem,
     configure,
     console,
     data_attachments,
+    finish,
     guard,
     input_options,
+    outcome_options,
     parse_thresholds,
     progress_bar,
     test_options,
     write_documents,
-    written,
 )
 from simreport.compare import CompareOptions
 from simreport.findings import split_thresholds
@@ -34,7 +36,8 @@ def _same_model(first: str, second: str) -> bool:
     return first == second or as_encoder(first).fingerprint == as_encoder(second).fingerprint
 
 
-@click.command("compare")
+@click.command("compare", short_help="Compare two models on the same records in one report.",
+               epilog=EXIT_CODES_HELP)
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT [INPUT2]", type=click.Path(path_type=Path))
 @input_options("Output prefix (default reports/<input stem>-comparison or reports/<A>-vs-<B>).", several=True)
 @click.option("--name", "names", multiple=True, metavar="NAME",
@@ -45,6 +48,7 @@ def _same_model(first: str, second: str) -> bool:
               help="Most near-duplicate pairs listed for each model that the other does not share.")
 @model_options(multiple=True)
 @test_options
+@outcome_options
 @guard
 def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | None, label_column: str | None,
             vector_column: str | None, key: str | None, names: tuple[str, ...], neighbours: int,
@@ -96,7 +100,7 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
                       [e.block if e is not None else None for e in embedded], quiet)
     attach_embedded(comparison, embedded)
     extra = data_attachments(data_a, comparison) if config["render"]["attach_data"] else None
-    written(write_documents(comparison, prefix, config["render"], extra), quiet)
+    finish(comparison, write_documents(comparison, prefix, config["render"], extra), config, kw)
 
 
 

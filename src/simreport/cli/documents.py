@@ -14,7 +14,7 @@ from simreport.errors import InputError
 from simreport.results import load_document
 
 
-@click.command()
+@click.command(short_help="Re-render a saved results JSON as HTML and PDF.")
 @click.argument("results_path", metavar="RESULTS.json", type=click.Path(path_type=Path))
 @click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=None,
               help="Output prefix (default: beside the JSON, same stem).")
@@ -56,7 +56,7 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
     written(write_documents(result, prefix, render_settings), quiet)
 
 
-@click.command()
+@click.command(short_help="Check a report PDF against its attachment and input.")
 @click.argument("pdf_path", metavar="REPORT.pdf", type=click.Path(path_type=Path))
 @click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
 @guard

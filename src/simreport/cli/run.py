@@ -7,31 +7,38 @@ from pathlib import Path
 import click
 
 from simreport.cli.embedding import cache_path, embed_file, model_options, pop_model_options
+from simreport.cli.outcome import EXIT_CODES_HELP
 from simreport.cli.shared import (
     UsageProblem,
     configure,
     data_attachments,
+    finish,
     guard,
     input_options,
+    outcome_options,
     run_with_progress,
     stage,
     test_options,
     warm_up,
     write_documents,
-    written,
 )
 from simreport.inputs import load_embeddings
 
 
-@click.command()
+@click.command(short_help="Test embeddings (or texts with --model); write the report.", epilog=EXIT_CODES_HELP)
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @input_options("Output prefix (default reports/<input stem>).")
 @model_options()
 @test_options
+@outcome_options
 @guard
 def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_column: str | None,
         vector_column: str | None, key: str | None, **kw) -> None:
-    """Run the test on an embedding file (or on texts embedded with --model) and write the report."""
+    """Run the test on an embedding file (or on texts embedded with --model) and write the report.
+
+    INPUT is .npy, .npz, .parquet or .csv (a vector column or numeric columns), or, with --model,
+    a table of texts (--text-column) or a .txt file (one text a line). Prints one line: the
+    outcome, pass/warn/fail counts, report ID and files written."""
     stage("start")
     embedding = pop_model_options(kw)
     config, options = configure(kw)
@@ -56,7 +63,7 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     if embedded is not None:
         result.attach_model(embedded.block, embedded.seconds)
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    written(write_documents(result, prefix, config["render"], extra, warm), kw["quiet"])
+    finish(result, write_documents(result, prefix, config["render"], extra, warm), config, kw)
 
 
 DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
@@ -66,10 +73,11 @@ DEMO_REPORT = {"model": "all-MiniLM-L6-v2 (sentence-transformers)", "dataset": "
                "data_period": "not applicable (written for the demo)"}
 
 
-@click.command()
+@click.command(short_help="Write the demo report from the shipped demo data.", epilog=EXIT_CODES_HELP)
 @click.option("-o", "--output", "prefix", type=click.Path(path_type=Path), default=Path("reports/demo"),
               show_default=True, help="Output prefix.")
 @test_options
+@outcome_options
 @guard
 def demo(prefix: Path, **kw) -> None:
     """Write the demo report from the embedded demo data."""
@@ -85,4 +93,4 @@ def demo(prefix: Path, **kw) -> None:
     warm = warm_up(config["render"])
     result = run_with_progress(data, options, kw["quiet"])
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    written(write_documents(result, prefix, config["render"], extra, warm), kw["quiet"])
+    finish(result, write_documents(result, prefix, config["render"], extra, warm), config, kw)

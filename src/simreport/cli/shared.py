@@ -135,7 +135,7 @@ def setting_option(section: str, key: str, **overrides) -> Callable:
     """The click option of one setting, as the schema defines it (value None when not typed)."""
     opt = SCHEMA[section][key]
     kind = click.Choice(list(opt.choices)) if opt.choice_flag else opt.flag_type
-    names = [opt.flag] if opt.dest is None else [opt.flag, opt.dest]
+    names = [opt.flag, *opt.aliases] if opt.dest is None else [opt.flag, *opt.aliases, opt.dest]
     settings = {"type": kind, "help": opt.help_text(), "metavar": opt.metavar, **overrides}
     return click.option(*names, default=None, **{k: v for k, v in settings.items() if v is not None})
 
@@ -161,7 +161,7 @@ def test_options(fn: Callable) -> Callable:
                             help="Configuration file (default: ./simreport.toml when present).")]
     options += [THRESHOLD_OPTION if name == "thresholds" else setting_option(*name.split("."))
                 for name in _help_order()]
-    options.append(click.option("--quiet", is_flag=True, help="No progress bar or messages."))
+    options.append(click.option("--quiet", is_flag=True, help="No progress bar or messages (the outcome line stays)."))
     return stacked(options)(fn)
 
 
@@ -177,6 +177,43 @@ def input_options(output_help: str, several: bool = False) -> Callable:
         click.option("--key", default=None,
                      help="Array name inside .npz files." if several else "Array name inside an .npz file."),
     ])
+
+
+def outcome_options(fn: Callable) -> Callable:
+    """Options of the commands that write a report: how the outcome is told."""
+    options = [
+        click.option("--summary-json", is_flag=True,
+                     help="Print the outcome line as one JSON object (status, counts, report ID, files, findings)."),
+        click.option("--mlflow", "mlflow_run", is_flag=False, flag_value="", default=None, metavar="[RUN_ID]",
+                     help="Also log metrics, parameters, finding tags and the written files to MLflow: to "
+                          "RUN_ID (--mlflow=RUN_ID), else a new run. Needs simreport[mlflow]."),
+    ]
+    return stacked(options)(fn)
+
+
+def finish(document: ReportDocument, paths: list[Path], config: dict, kw: dict) -> None:
+    """After every file is written: log to MLflow when asked, print the one-line outcome on
+    stdout, and exit 4 when the outcome reaches --fail-on."""
+    from simreport.cli import outcome
+
+    data = outcome.summary(document, paths, config["ci"]["fail_on"])
+    run, failure = kw.get("mlflow_run"), None
+    if run is not None:
+        from simreport.integrations.mlflow import log_to_mlflow
+
+        try:
+            data["mlflow_run_id"] = log_to_mlflow(document, run or None,
+                                                  files=[p for p in paths if p.suffix in (".json", ".html", ".pdf")])
+        except ImportError as exc:
+            failure = str(exc)
+        except Exception as exc:
+            failure = f"logging to MLflow failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    click.echo(outcome.as_json(data) if kw.get("summary_json") else outcome.line(data))
+    if failure:
+        click.echo(f"simreport: error: {failure} (the reports were written)", err=True)
+        sys.exit(1)
+    if data["gated"]:
+        sys.exit(outcome.EXIT_GATED)
 
 
 def _flag_values(kw: dict) -> dict:

@@ -6,6 +6,7 @@ cells (loaded once per page), draws its heatmap, and its links lead somewhere.""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -78,3 +79,29 @@ def test_exported_notebook_draws_in_chromium_offline(executed, browser):
     target = page.evaluate("location.hash")
     assert target.endswith("-contents") and page.evaluate(f"document.getElementById('{target[1:]}') !== null")
     context.close()
+
+
+def test_a_comparison_cell_stays_small_and_its_pictures_stay_close(tmp_path, monkeypatch):
+    import base64
+
+    import numpy as np
+
+    from simreport.compare import compare_models
+    from simreport.demo import load_demo
+    from simreport.pictures import decode_picture
+    from simreport.render.html import notebook_picture
+
+    monkeypatch.chdir(tmp_path)
+    demo = load_demo()
+    x = np.vstack([demo.matrix, demo.matrix[::5]])  # above the display cap: cluster and records views, twice
+    other = x + 0.01 * np.random.default_rng(0).standard_normal(x.shape).astype(np.float32)
+    comparison = compare_models(x, other)
+    html = comparison._repr_html_()
+    assert len(html.encode("utf-8")) < CELL_LIMIT
+    assert len(re.findall(r'"encoding":\s*"uint8-base64"', html)) == 4 and "Plotly.register" not in html
+    picture = comparison.a.heatmap["values"]
+    small = notebook_picture(picture)
+    codes = np.frombuffer(base64.b64decode(small["data"]), dtype=np.uint8)
+    exact = decode_picture(picture)
+    rows, cols = np.triu_indices(exact.shape[0])
+    assert np.abs(small["offset"] + codes * small["scale"] - exact[rows, cols]).max() <= small["scale"] / 2 + 1e-9

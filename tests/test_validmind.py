@@ -48,6 +48,8 @@ def test_run_test_gives_simreports_numbers_inside_validmind(tmp_path):
     assert set(dup["label_i"]) <= set(texts)
     assert [f.title for f in out.figures] == ["Similarity of all pairs", "Heatmap of cosine similarity"]
     assert sum(out.figures[0].figure.data[0].y) == direct.stats["pairs"]
+    heat = out.figures[1].figure.data[0]
+    assert len(heat.z) == len(heat.x) == 120 and heat.z[5][5] == 1.0  # every record, the diagonal at 1
     assert pdf.read_bytes()[:5] == b"%PDF-" and out.raw_data.pdf_path == str(pdf)
     assert out.raw_data.report_id.startswith("SR-")
     assert results["report"]["model"] == "embedder" and results["report"]["dataset"] == "corpus"

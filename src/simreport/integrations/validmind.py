@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 
 import simreport
 from simreport.frames import findings_frame, pairs_frame, result_metrics, threshold_frame
+from simreport.pictures import decode_picture
 
 TEST_ID = "simreport.CosineSimilarityTest"
 HISTOGRAM_BINS = 200
@@ -85,7 +86,9 @@ def heatmap_figure(result: simreport.Result):
     params = result.parameters
     spec = figure_dict(result.heatmap, params["color_scale"], params["color_range"],
                        "Cosine similarity between records")
-    spec["data"][0]["z"] = result.heatmap["values"]
+    values = decode_picture(result.heatmap["values"])
+    spec["data"][0]["z"] = [[None if np.isnan(v) else round(float(v), 3) for v in row] for row in values]
+    spec["data"][0]["y"] = spec["data"][0].get("y") or spec["data"][0]["x"]
     return go.Figure(spec)
 
 

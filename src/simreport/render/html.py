@@ -4,6 +4,7 @@ see ``plotlyjs`` for a file beside it or the CDN instead)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,41 @@ def notebook_plotly(folder: str | Path | None = None) -> dict:
     except OSError:
         pass  # a read-only folder: the loader finds no script and the cell says so
     return {"inline": None, "src": None, "shared": relative}
+
+
+def notebook_picture(picture: dict | list) -> dict | list:
+    """A picture at 8 bits (254 colour levels over its own range) for a notebook cell: half the
+    bytes of the 16-bit form, which the HTML and PDF reports keep; the colours are the same to
+    the eye and hover values are within (range / 254) of the recorded ones."""
+    if not isinstance(picture, dict) or picture.get("encoding") != "uint16-base64":
+        return picture
+    import base64
+
+    import numpy as np
+
+    codes = np.frombuffer(base64.b64decode(picture["data"]), dtype="<u2")
+    top = picture["missing"] - 1
+    small = np.where(codes == picture["missing"], 255,
+                     np.rint(codes.astype(np.float64) * 254 / top)).astype(np.uint8)
+    return {**picture, "encoding": "uint8-base64", "missing": 255, "scale": picture["scale"] * top / 254,
+            "data": base64.b64encode(small.tobytes()).decode("ascii")}
+
+
+def picture_data(data: dict) -> dict:
+    """What a notebook cell's plots read from the results: the heatmap and cluster pictures
+    (of each model, for a comparison), under the same keys as in the full JSON, at 8 bits."""
+    def pictures(doc: dict) -> dict:
+        out: dict = {}
+        if doc.get("heatmap"):
+            out["heatmap"] = {"values": notebook_picture(doc["heatmap"]["values"])}
+        if doc.get("clusters"):
+            out["clusters"] = {"mean": notebook_picture(doc["clusters"]["mean"])}
+        return out
+
+    kept = pictures(data)
+    if data.get("results"):
+        kept["results"] = [pictures(r) for r in data["results"]]
+    return kept
 
 
 def scope_css(css: str, scope: str = ".simreport") -> str:
@@ -136,7 +172,15 @@ def render_html(result: ReportDocument, templates: str | Path | None = None, fra
                              {"inline": None, "shared": None,
                               "src": PLOTLY_FILE if plotlyjs == "directory" else plotly_cdn_url()})
     context["fragment"] = fragment
-    context["results_json"] = prepared.script_json()
+    if fragment:  # a notebook cell: only the pictures its plots read (the page is not the JSON's home)
+        from markupsafe import Markup
+
+        text = json.dumps(picture_data(json.loads(prepared.json_bytes)), ensure_ascii=False, allow_nan=False)
+        for char, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("'", "\\u0027")):
+            text = text.replace(char, escaped)
+        context["results_json"] = Markup(text)
+    else:
+        context["results_json"] = prepared.script_json()
     # element ids: fixed for documents; unique per result in notebooks, where several share a page
     fingerprint = hashlib.sha256(prepared.json_bytes).hexdigest()
     context["dom_prefix"] = "simreport" if not fragment else f"simreport-{fingerprint[:12]}"

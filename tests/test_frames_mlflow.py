@@ -36,10 +36,10 @@ def test_metrics_are_flat_numbers_matching_the_json(result):
     assert m["near_duplicate.pairs"] == result.near_duplicates["pairs"] == 3
     assert m["pairs_at.0.95"] == next(r["pairs"] for r in result.stats["threshold_counts"] if r["threshold"] == 0.95)
     for f in result.findings:
-        assert m[f"finding.{f.id}.level"] == {"pass": 0, "warn": 1, "fail": 2}[f.status]
+        assert m[f"finding.{f.id}.level"] == {"na": -1, "pass": 0, "warn": 1, "fail": 2}[f.status]
         assert m[f"finding.{f.id}.value"] == pytest.approx(f.value)
     assert m["outcome.level"] == {"pass": 0, "warn": 1, "fail": 2}[result.status]
-    assert m["outcome.pass"] + m["outcome.warn"] + m["outcome.fail"] == len(result.findings)
+    assert m["outcome.pass"] + m["outcome.warn"] + m["outcome.fail"] + m["outcome.na"] == len(result.findings)
 
 
 def test_frames_of_a_result(result):

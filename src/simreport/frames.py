@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-STATUS_LEVEL = {"pass": 0, "warn": 1, "fail": 2}
+STATUS_LEVEL = {"na": -1, "pass": 0, "warn": 1, "fail": 2}  # -1: not assessed
 LEVEL_NAMES = ("pass", "warn", "fail")
 PAIR_LISTS = (("near_duplicate", "near_duplicates", "top"), ("most_similar", None, None),
               ("opposed", "opposed", "lowest"))
@@ -40,7 +40,7 @@ def _findings_metrics(findings: list[dict], prefix: str = "") -> dict[str, float
 
 def _summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
     out = {f"{prefix}outcome.level": STATUS_LEVEL[summary["status"]]}
-    for name in LEVEL_NAMES:
+    for name in (*LEVEL_NAMES, "na"):
         out[f"{prefix}outcome.{name}"] = int(summary["counts"].get(name, 0))
     return out
 
@@ -49,7 +49,8 @@ def result_metrics(data: dict, prefix: str = "") -> dict[str, float]:
     """Every scalar statistic of one run, flat: ``{"mean": 0.12, "p95": 0.41, ...}``.
 
     Findings appear as ``finding.<id>.value`` and ``finding.<id>.level`` (0 pass, 1 warn,
-    2 fail), the outcome as ``outcome.level`` and ``outcome.pass|warn|fail`` (counts).
+    2 fail, -1 not assessed), the outcome as ``outcome.level`` and ``outcome.pass|warn|fail|na``
+    (counts).
     Every value is a number, so the dict can be logged as metrics as it is.
     """
     stats, inp = data["stats"], data["input"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 FAIL_ON_LEVELS = ("never", "warn", "fail")
 EXIT_GATED = 4
-_LEVEL = {"pass": 0, "warn": 1, "fail": 2}
+_LEVEL = {"na": 0, "pass": 0, "warn": 1, "fail": 2}  # not assessed gates like a pass
 
 EXIT_CODES_HELP = ("Exit codes: 0 done (and the outcome is below --fail-on); 1 unexpected failure; "
                    "2 bad input or option (nothing written); 4 the outcome reached --fail-on (all files "
@@ -53,6 +53,7 @@ def summary(document, files: list[Path], fail_on: str) -> dict:
         out["models"] = {name: r["summary"]["status"] for name, r in zip(document.names, document.results,
                                                                           strict=True)}
         out["gate_status"] = status
+        out["comparison_status"] = document.summary.get("own_status", document.status)
     out["findings"] = {f["id"]: f["status"] for f in document.findings_data}
     return out
 
@@ -63,7 +64,7 @@ def line(data: dict) -> str:
     tally = f"{counts.get('pass', 0)} pass, {counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail"
     if data["kind"] == "comparison":  # overall: the worst of the comparison and the two models
         models = ", ".join(f"{name} {status.upper()}" for name, status in data["models"].items())
-        text = (f"simreport: {data['gate_status'].upper()} (comparison {data['status'].upper()}: {tally}; "
+        text = (f"simreport: {data['gate_status'].upper()} (comparison {data['comparison_status'].upper()}: {tally}; "
                 f"models {models})")
     else:
         text = f"simreport: {data['status'].upper()} ({tally})"

@@ -1,0 +1,109 @@
+"""The comparison's agreement pass is exact: neighbour lists and overlaps, one-sided near-duplicate
+pairs, the joint histogram and the correlation equal a brute-force reference (tests/exactness.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from exactness import embedding_inputs, reference_agreement, scaled, tiled_similarities
+from simreport.engine import normalise_rows
+
+try:  # the agreement pass moves out of compare.py (issue 8); either home works
+    from simreport.agreement import JOINT_BINS, CompareOptions, agreement_pass, cross_moments, measure_agreement
+except ImportError:
+    from simreport.compare import JOINT_BINS, CompareOptions, agreement_pass, cross_moments, measure_agreement
+
+
+@st.composite
+def model_pairs(draw):
+    """Two models' embeddings of the same n records (the second partly derived from the first)."""
+    x, tile = draw(embedding_inputs(max_n=200, max_tiles=200))
+    n, d = x.shape
+    relation = draw(st.sampled_from(["independent", "same", "noisy", "negated-rows"]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    if relation == "independent":
+        y = rng.standard_normal((n, int(rng.integers(1, 65))))
+    elif relation == "same":
+        y = x.astype(np.float64).copy()
+    elif relation == "noisy":
+        y = x.astype(np.float64) + 0.05 * rng.standard_normal((n, d))
+    else:
+        y = x.astype(np.float64).copy()
+        flip = rng.random(n) < 0.3
+        y[flip] = -y[flip]
+    y = y.astype(np.float32)
+    zero = ~np.any(y != 0, axis=1)
+    y[zero, 0] = 1
+    unit_a, unit_b = normalise_rows(x), normalise_rows(y)
+    sim_a, sim_b = tiled_similarities(unit_a, tile), tiled_similarities(unit_b, tile)
+    values = np.unique(np.concatenate([sim_a[np.triu_indices(n, 1)], sim_b[np.triu_indices(n, 1)]]))
+    threshold = draw(st.one_of(st.sampled_from(values.tolist()), st.sampled_from([0.5, 0.9, 0.95])))
+    k = draw(st.integers(1, max(1, n + 1)))
+    cap = draw(st.integers(1, 12))
+    workers = draw(st.integers(1, 4))
+    return unit_a, unit_b, sim_a, sim_b, tile, threshold, k, cap, workers
+
+
+@settings(max_examples=scaled(60))
+@given(model_pairs())
+def test_agreement_pass_matches_brute_force(case):
+    unit_a, unit_b, sim_a, sim_b, tile, threshold, k, cap, workers = case
+    n = unit_a.shape[0]
+    partial = agreement_pass(unit_a, unit_b, k, threshold, cap, tile_size=tile, workers=workers)
+    ref = reference_agreement(sim_a, sim_b, k, threshold, cap, JOINT_BINS)
+    for name in ("a", "b"):
+        np.testing.assert_array_equal(getattr(partial, f"best_i_{name}"), ref[f"best_i_{name}"])
+        np.testing.assert_array_equal(getattr(partial, f"best_s_{name}"), ref[f"best_s_{name}"])
+    np.testing.assert_array_equal(partial.joint, ref["joint"])
+    assert int(partial.joint.sum()) == n * (n - 1) // 2
+    assert partial.both == ref["both"]
+    assert (partial.only_a.count, partial.only_b.count) == (ref["only_a"], ref["only_b"])
+    assert partial.only_a.rows() == ref["only_a_pairs"]
+    assert partial.only_b.rows() == ref["only_b_pairs"]
+    np.testing.assert_allclose(partial.sums, ref["sums"], rtol=1e-9, atol=1e-9)
+    bands = -(-n // tile)
+    assert partial.tiles == bands * (bands + 1) // 2
+
+
+@settings(max_examples=scaled(40))
+@given(model_pairs(), st.integers(1, 12), st.integers(1, 8))
+def test_measured_agreement_matches_brute_force(case, neighbours, listed):
+    unit_a, unit_b, sim_a, sim_b, tile, threshold, _, cap, workers = case
+    n = unit_a.shape[0]
+    labels = [f"r{r}" for r in range(n)]
+    options = CompareOptions(neighbours=neighbours, listed_pairs=cap, listed_records=listed)
+    got = measure_agreement(unit_a, unit_b, labels, threshold, options, tile_size=tile, workers=workers)
+    k = max(1, min(neighbours, n - 1))
+    ref = reference_agreement(sim_a, sim_b, k, threshold, cap, JOINT_BINS)
+    shared = np.array([len(set(ref["best_i_a"][r]) & set(ref["best_i_b"][r])) for r in range(n)])
+    nb = got["neighbours"]
+    assert nb["k"] == k
+    assert nb["mean_overlap"] == pytest.approx(shared.mean() / k, abs=1e-12)
+    assert nb["median_overlap"] == pytest.approx(float(np.median(shared)) / k, abs=1e-12)
+    assert nb["distribution"] == np.bincount(shared, minlength=k + 1).tolist()
+    assert nb["no_overlap"] == int((shared == 0).sum())
+    same = ref["best_i_a"][:, 0] == ref["best_i_b"][:, 0]
+    assert nb["same_nearest"] == int(same.sum())
+    worst = sorted(range(n), key=lambda r: (shared[r], r))[:listed]
+    assert [row["i"] for row in nb["least_agreeing"]] == worst
+    assert [row["overlap"] for row in nb["least_agreeing"]] == [int(shared[r]) for r in worst]
+    assert [row["nearest_a"] for row in nb["least_agreeing"]] == [int(ref["best_i_a"][r, 0]) for r in worst]
+    assert [row["nearest_b"] for row in nb["least_agreeing"]] == [int(ref["best_i_b"][r, 0]) for r in worst]
+    nd = got["near_duplicates"]
+    assert (nd["both"], nd["only_a"], nd["only_b"]) == (ref["both"], ref["only_a"], ref["only_b"])
+    union = ref["both"] + ref["only_a"] + ref["only_b"]
+    assert nd["jaccard"] == (ref["both"] / union if union else None)
+    assert [(p["i"], p["j"]) for p in nd["only_a_pairs"]] == [(i, j) for i, j, _, _ in ref["only_a_pairs"]]
+    assert [(p["i"], p["j"]) for p in nd["only_b_pairs"]] == [(i, j) for i, j, _, _ in ref["only_b_pairs"]]
+    assert [p["similarity_b"] for p in nd["only_b_pairs"]] == [round(s, 6) for _, _, s, _ in ref["only_b_pairs"]]
+    assert np.array_equal(np.array(got["joint_histogram"]["counts"]).ravel(), ref["joint"])
+    # the exact correlation (float64 Gram identities) against the float32 similarities' own
+    exact = cross_moments(unit_a, unit_b)
+    if ref["pearson"] is None or min(exact["std_a"], exact["std_b"]) < 1e-3:
+        return  # (nearly) constant similarities: the correlation is not defined, or ill-conditioned
+    assert got["correlation"]["pearson"] == pytest.approx(ref["pearson"], abs=1e-4)
+    assert got["correlation"]["tile_pass_pearson"] == pytest.approx(ref["pearson"], abs=1e-6)

@@ -1,0 +1,196 @@
+"""A tamper matrix for ``simreport verify``: every check is the one that fails for some tampered PDF.
+
+Each row of TAMPERED changes one real report in one way and names the checks that must
+fail (all others must pass), so no check of verify is dead: a check that always passed
+would fail the row that needs it. A new check of verify needs a key in CHECKS and at
+least one row; ``test_every_check_fails_for_some_tampered_document`` fails until it has both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from conftest import planted_embeddings, run_cli
+from simreport.results import report_id_of
+from simreport.verify import verify_report
+
+RESULTS = "simreport-results.json"
+FINGERPRINT = "input-fingerprint.json"
+
+# short key -> a phrase that names exactly one check of verify
+CHECKS = {
+    "metadata": "report ID in the PDF metadata",
+    "page1": "report ID printed on page 1",
+    "readable": "attached results are readable",
+    "fingerprint": "attached input fingerprint",
+    "input": "SHA-256 of",
+}
+
+
+def check_key(name: str) -> str:
+    keys = [key for key, phrase in CHECKS.items() if phrase in name]
+    assert len(keys) == 1, f"verify check {name!r} matches {keys or 'no key'} in CHECKS: give it a key and a row"
+    return keys[0]
+
+
+@dataclass
+class Base:
+    pdf: Path
+    input: Path
+    folder: Path
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Base:
+    folder = tmp_path_factory.mktemp("tamper")
+    x, _ = planted_embeddings(n=100, d=8)
+    np.save(folder / "emb.npy", x)
+    proc = run_cli("run", str(folder / "emb.npy"), "-o", str(folder / "r"), "--format", "pdf", "--attach-data",
+                   "--quiet", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    return Base(folder / "r.pdf", folder / "emb.npy", folder)
+
+
+def rebuild(source: Path, target: Path, metadata: dict | None = None, attachments: dict | None = None,
+            drop: tuple[str, ...] = ()) -> Path:
+    """The same pages (page-1 text untouched), with metadata entries and attachments replaced."""
+    reader = PdfReader(source)
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    info = {k: v for k, v in reader.metadata.items()}
+    for key, value in (metadata or {}).items():
+        if value is None:
+            info.pop(key, None)
+        else:
+            info[key] = value
+    writer.add_metadata(info)
+    files = {name: contents[0] for name, contents in reader.attachments.items()}
+    files.update(attachments or {})
+    for name, data in files.items():
+        if name not in drop:
+            writer.add_attachment(name, data)
+    with open(target, "wb") as handle:
+        writer.write(handle)
+    return target
+
+
+def results_of(pdf: Path) -> bytes:
+    return PdfReader(pdf).attachments[RESULTS][0]
+
+
+def edited_results(b: Base) -> bytes:
+    data = json.loads(results_of(b.pdf))
+    data["summary"]["status"] = "pass"  # someone edits the evidence
+    return json.dumps(data, indent=1).encode()
+
+
+# ----------------------------------------------------------------------------- the matrix
+
+
+@dataclass
+class Tamper:
+    name: str
+    make: Callable[[Base, Path], tuple[Path, Path | None]]  # -> (pdf, input file or None)
+    fails: set[str] = field(default_factory=set)
+
+
+def _metadata_id(value: str | None):
+    return lambda b, out: (rebuild(b.pdf, out, metadata={"/simreportreportid": value}), None)
+
+
+def _results(new: Callable[[Base], bytes], restamp: bool):
+    """Replace the attached results; with ``restamp`` the metadata ID is made to match the new bytes."""
+
+    def make(b: Base, out: Path):
+        raw = new(b)
+        meta = {"/simreportreportid": report_id_of(raw)} if restamp else None
+        return rebuild(b.pdf, out, metadata=meta, attachments={RESULTS: raw}), None
+
+    return make
+
+
+def _fingerprint(new: Callable[[dict], bytes]):
+    def make(b: Base, out: Path):
+        data = json.loads(PdfReader(b.pdf).attachments[FINGERPRINT][0])
+        return rebuild(b.pdf, out, attachments={FINGERPRINT: new(data)}), None
+
+    return make
+
+
+def _other_input(b: Base, out: Path):
+    other = out.with_suffix(".npy")
+    np.save(other, np.load(b.input)[::-1])
+    return b.pdf, other
+
+
+TAMPERED = [
+    Tamper("metadata ID replaced", _metadata_id("SR-0000-0000-0000-0000"), {"metadata"}),
+    Tamper("metadata ID removed", _metadata_id(None), {"metadata"}),
+    Tamper("results edited, metadata ID left", _results(edited_results, False),
+           {"metadata", "page1"}),
+    Tamper("results edited, metadata ID restamped", _results(edited_results, True), {"page1"}),
+    Tamper("results not JSON, restamped", _results(lambda b: b"not json at all", True), {"page1", "readable"}),
+    Tamper("results JSON of no known schema, restamped",
+           _results(lambda b: json.dumps({"schema_version": "0.1", "kind": "unknown"}).encode(), True),
+           {"page1", "readable"}),
+    Tamper("fingerprint of other rows", _fingerprint(lambda d: json.dumps({**d, "n": d["n"] + 1}).encode()),
+           {"fingerprint"}),
+    Tamper("fingerprint of another array",
+           _fingerprint(lambda d: json.dumps({**d, "array_sha256": "0" * 64}).encode()), {"fingerprint"}),
+    Tamper("fingerprint of another path", _fingerprint(lambda d: json.dumps({**d, "path": "x.npy"}).encode()),
+           {"fingerprint"}),
+    Tamper("fingerprint not JSON", _fingerprint(lambda d: b"{"), {"fingerprint"}),
+    Tamper("fingerprint not an object", _fingerprint(lambda d: b"[1, 2]"), {"fingerprint"}),
+    Tamper("checked against another input file", _other_input, {"input"}),
+]
+
+
+def failing(pdf: Path, input_file: Path | None) -> tuple[set[str], list]:
+    outcome = verify_report(pdf, input_file)
+    failed = {check_key(name) for name, ok, _ in outcome.checks if not ok}
+    assert outcome.passed == (not failed)
+    return failed, outcome.checks
+
+
+def test_the_untouched_report_passes_every_check(base):
+    failed, checks = failing(base.pdf, base.input)
+    assert failed == set()
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS)
+
+
+@pytest.mark.parametrize("tamper", TAMPERED, ids=[t.name for t in TAMPERED])
+def test_tampered_report_fails_exactly_the_expected_checks(base, tamper, tmp_path):
+    pdf, input_file = tamper.make(base, tmp_path / "tampered.pdf")
+    failed, checks = failing(pdf, input_file)
+    assert failed == tamper.fails, checks
+
+
+def test_every_check_fails_for_some_tampered_document(base):
+    _, checks = failing(base.pdf, base.input)
+    covered = set().union(*(t.fails for t in TAMPERED))
+    dead = {check_key(name) for name, _, _ in checks} - covered
+    assert not dead, f"no tampered document makes these checks fail: {dead}"
+    # and a check is "the one that matters" somewhere: some row fails it alone
+    alone = {next(iter(t.fails)) for t in TAMPERED if len(t.fails) == 1}
+    assert alone >= set(CHECKS) - {"readable"}  # unreadable results cannot keep page 1's ID (it is their hash)
+
+
+def test_results_removed_is_an_error_not_a_pass(base, tmp_path):
+    try:
+        from simreport.errors import InputError
+    except ImportError:  # before issue 8 moved the errors
+        from simreport.inputs import InputError
+
+    pdf = rebuild(base.pdf, tmp_path / "bare.pdf", drop=(RESULTS,))
+    with pytest.raises(InputError, match=RESULTS):
+        verify_report(pdf)
+    with pytest.raises(InputError, match="not found"):
+        verify_report(base.pdf, base.folder / "missing.npy")

@@ -14,7 +14,8 @@ way" as the engine, because they define the numbers rather than compute statisti
   edge rounds up to it, which the float64 edges would place one bin lower.
 
 Hypothesis profiles: ``ci`` (loaded when ``CI`` is set: derandomised, bounded examples),
-``dev`` (the default), ``thorough`` (``HYPOTHESIS_PROFILE=thorough``: many examples).
+``dev`` (the default), ``thorough`` (``HYPOTHESIS_PROFILE=thorough``: many examples),
+``mutation`` (tools/mutation.py: few, derandomised examples).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ settings.register_profile("thorough", max_examples=1000, **_COMMON)
 settings.register_profile("mutation", max_examples=25, derandomize=True, **_COMMON)
 _CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
+
+
+# without the JIT (mutation runs of the kernels) the kernels run as Python: keep inputs small
+SIZE_LIMIT = 40 if os.environ.get("NUMBA_DISABLE_JIT") == "1" else None
 
 
 def scaled(examples: int) -> int:
@@ -66,9 +71,16 @@ def symmetric(sim: np.ndarray) -> np.ndarray:
 
 
 def bins_of(values: np.ndarray, bins: int = 2000) -> np.ndarray:
-    """The kernel's histogram bin of each value: floor(fl32(s * bins/2 + bins/2)), clipped."""
+    """The kernel's histogram bin of each value: floor(fl32(s * bins/2 + bins/2)), clipped.
+
+    Compiled (fastmath), the kernel's (s + 1) * 1000 becomes one fused multiply-add with one
+    rounding; run as Python (NUMBA_DISABLE_JIT=1, mutation runs) it rounds after each step.
+    """
     half = bins / 2
-    scaled_values = (values.astype(np.float64) * half + half).astype(np.float32)
+    if SIZE_LIMIT:  # the kernel runs as Python
+        scaled_values = (values.astype(np.float32) + np.float32(1.0)) * np.float32(half)
+    else:
+        scaled_values = (values.astype(np.float64) * half + half).astype(np.float32)
     return np.clip(np.floor(scaled_values), 0, bins - 1).astype(np.int64)
 
 
@@ -190,6 +202,8 @@ def embedding_inputs(draw, max_n: int = 300, max_d: int = 64, max_tiles: int = 3
     duplicates, exact opposites (-x), or power-of-two multiples (the same unit vector,
     different bytes), so tied, +1, -1 and 0 similarities occur.
     """
+    if SIZE_LIMIT:
+        max_n, max_d, max_tiles = min(max_n, SIZE_LIMIT), min(max_d, 16), min(max_tiles, 40)
     tile = draw(st.one_of(st.integers(1, 8), st.integers(1, 80)))
     bands_cap = max(1, int((math.sqrt(8 * max_tiles + 1) - 1) / 2))
     n = draw(st.integers(2, max(2, min(max_n, tile * bands_cap))))

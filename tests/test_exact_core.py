@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exactness import embedding_inputs, quantile_in_bin, reference_stats, scaled, tiled_similarities
+from exactness import SIZE_LIMIT, embedding_inputs, quantile_in_bin, reference_stats, scaled, tiled_similarities
 from simreport import engine
 from simreport.engine import EngineSettings
 
@@ -82,40 +82,6 @@ def engine_cases(draw, runners=("loop", "threads"), max_workers: int = 4, max_n:
     return x, unit, sim, settings_
 
 
-@settings(max_examples=scaled(120))
-@given(engine_cases())
-def test_loop_and_threads_match_brute_force(case):
-    x, unit, sim, settings_ = case
-    check_stats(engine.compute(x, settings_), x, unit, sim)
-
-
-@pytest.fixture(scope="module")
-def dask_clients():
-    """One in-process dask cluster per worker count (1 to 3), started once for the module."""
-    distributed = pytest.importorskip("distributed")
-    clients = {}
-    try:
-        for workers in (1, 2, 3):
-            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
-                                               dashboard_address=None)
-            clients[workers] = (distributed.Client(cluster), cluster)
-        yield {w: c for w, (c, _) in clients.items()}
-    finally:
-        for client, cluster in clients.values():
-            client.close()
-            cluster.close()
-
-
-@settings(max_examples=scaled(20))
-@given(case=engine_cases(runners=("dask",), max_workers=3, max_n=150))
-def test_dask_matches_brute_force(case, dask_clients):
-    from simreport.dask_runner import run_dask
-
-    x, unit, sim, settings_ = case
-    partial = run_dask(unit, settings_, client=dask_clients[settings_.workers])
-    check_stats(engine.finalize(partial, unit, x, settings_), x, unit, sim)
-
-
 # ----------------------------------------------------------------------------- bugs that once survived
 
 
@@ -177,20 +143,59 @@ def test_tied_pairs_follow_the_documented_order(tile):
 
 def test_an_odd_number_of_partials_all_merge():
     """Three workers give three partials: merge_all must keep the last one too."""
+    n, tile = (60, 10) if SIZE_LIMIT else (600, 100)  # smaller when the kernels run as Python
+    pairs = n * (n - 1) // 2
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((600, 8)).astype(np.float32)
+    x = rng.standard_normal((n, 8)).astype(np.float32)
     unit = engine.normalise_rows(x)
-    settings_ = EngineSettings(tile_size=100, runner="loop")
+    settings_ = EngineSettings(tile_size=tile, runner="loop")
     single = engine.run_all_pairs(unit, settings_)
-    tasks = engine.band_tasks(600, 100)
+    tasks = engine.band_tasks(n, tile)
     assert len(tasks) == 3
     parts = [engine.run_task(unit, task, settings_) for task in tasks]
     for padding in (0, 2, 4):  # 3, 5 and 7 partials, the last one never empty
-        merged = engine.merge_all([engine.Partial.empty(600, settings_) for _ in range(padding)] + parts)
+        merged = engine.merge_all([engine.Partial.empty(n, settings_) for _ in range(padding)] + parts)
         assert merged.tiles == 21
         np.testing.assert_array_equal(merged.hist, single.hist)
-        assert int(merged.hist.sum()) == 179_700
+        assert int(merged.hist.sum()) == pairs
         assert merged.pairs_list("top") == single.pairs_list("top")
-    threaded = engine.run_all_pairs(unit, EngineSettings(tile_size=100, runner="threads", workers=3))
-    assert threaded.tiles == 21 and int(threaded.hist.sum()) == 179_700
+    threaded = engine.run_all_pairs(unit, EngineSettings(tile_size=tile, runner="threads", workers=3))
+    assert threaded.tiles == 21 and int(threaded.hist.sum()) == pairs
     np.testing.assert_array_equal(threaded.hist, single.hist)
+
+
+# ----------------------------------------------------------------------------- property tests
+
+
+@settings(max_examples=scaled(120))
+@given(engine_cases())
+def test_loop_and_threads_match_brute_force(case):
+    x, unit, sim, settings_ = case
+    check_stats(engine.compute(x, settings_), x, unit, sim)
+
+
+@pytest.fixture(scope="module")
+def dask_clients():
+    """One in-process dask cluster per worker count (1 to 3), started once for the module."""
+    distributed = pytest.importorskip("distributed")
+    clients = {}
+    try:
+        for workers in (1, 2, 3):
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
+                                               dashboard_address=None)
+            clients[workers] = (distributed.Client(cluster), cluster)
+        yield {w: c for w, (c, _) in clients.items()}
+    finally:
+        for client, cluster in clients.values():
+            client.close()
+            cluster.close()
+
+
+@settings(max_examples=scaled(20))
+@given(case=engine_cases(runners=("dask",), max_workers=3, max_n=150))
+def test_dask_matches_brute_force(case, dask_clients):
+    from simreport.dask_runner import run_dask
+
+    x, unit, sim, settings_ = case
+    partial = run_dask(unit, settings_, client=dask_clients[settings_.workers])
+    check_stats(engine.finalize(partial, unit, x, settings_), x, unit, sim)

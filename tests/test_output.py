@@ -1,0 +1,107 @@
+"""Report files are written all-or-nothing, with ordinary permissions and errors that name the path."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from simreport import output
+from simreport.output import OutputError, write_all, write_atomic
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+def test_files_are_written_with_their_folders_and_replace_old_ones(tmp_path):
+    old = tmp_path / "r.json"
+    old.write_bytes(b"old")
+    files = {old: b"new", tmp_path / "sub" / "deeper" / "r.html": b"<html>", tmp_path / "r.pdf": b""}
+    write_all(files)
+    assert {p: p.read_bytes() for p in files} == files
+    assert listing(tmp_path) == ["r.json", "r.pdf", "sub"]
+    write_atomic(tmp_path / "one.txt", b"1")
+    assert (tmp_path / "one.txt").read_bytes() == b"1"
+    assert listing(tmp_path) == ["one.txt", "r.json", "r.pdf", "sub"]
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_permissions_follow_the_umask(tmp_path, mask):
+    previous = os.umask(mask)
+    try:
+        assert output._umask() == mask
+        assert os.umask(mask) == mask  # _umask leaves it as it was
+        write_atomic(tmp_path / "r.json", b"{}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_folder_that_cannot_be_made_is_an_output_error_naming_the_path(tmp_path):
+    (tmp_path / "blocker").write_text("a file")
+    target = tmp_path / "blocker" / "r.json"
+    with pytest.raises(OutputError) as info:
+        write_all({tmp_path / "ok.json": b"{}", target: b"{}"})
+    message = str(info.value)
+    assert message.startswith(f"{target}: cannot write the report here (")
+    assert message.endswith("); choose another output prefix with -o.")
+    assert info.value.__suppress_context__
+    assert listing(tmp_path) == ["blocker"]  # the first file's temporary is gone too
+
+
+def test_a_failed_rename_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):
+    real_replace = os.replace
+    done = []
+
+    def replace(src, dst):
+        if Path(dst).name == "r.pdf":
+            raise PermissionError(13, "Permission denied")
+        done.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(output.os, "replace", replace)
+    files = {tmp_path / "r.json": b"{}", tmp_path / "r.pdf": b"%PDF"}
+    with pytest.raises(OutputError, match=r"r\.pdf: cannot write the report here \(Permission denied\); choose"):
+        write_all(files)
+    assert not any(name.endswith(".tmp") for name in listing(tmp_path))
+    assert listing(tmp_path) == (["r.json"] if done else [])
+
+
+def test_temporaries_are_hidden_siblings_and_are_removed_on_failure(tmp_path, monkeypatch):
+    seen = []
+    real = output._temporary_copy
+
+    def spy(path, data):
+        temporary = real(path, data)
+        seen.append(temporary)
+        assert temporary.parent == path.parent
+        assert temporary.name.startswith(f".{path.name}.") and temporary.name.endswith(".tmp")
+        assert temporary.read_bytes() == data
+        return temporary
+
+    monkeypatch.setattr(output, "_temporary_copy", spy)
+    with pytest.raises(TypeError):
+        write_all({tmp_path / "a.json": b"{}", tmp_path / "b.json": None})  # type: ignore[dict-item]
+    assert len(seen) == 1 and not seen[0].exists()
+    assert listing(tmp_path) == []
+
+
+def test_an_interrupted_write_removes_its_temporary(tmp_path, monkeypatch):
+    class Interrupted(BaseException):
+        pass
+
+    def fdopen(handle, mode):
+        os.close(handle)
+        raise Interrupted
+
+    monkeypatch.setattr(output.os, "fdopen", fdopen)
+    with pytest.raises(Interrupted):
+        write_atomic(tmp_path / "r.json", b"{}")
+    assert listing(tmp_path) == []
+
+
+def test_output_error_is_an_os_error():
+    assert issubclass(OutputError, OSError)

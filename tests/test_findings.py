@@ -43,8 +43,8 @@ def test_check_texts_are_the_reviewed_ones():
     """Titles, measures and rationales are shipped report text: a change must be deliberate."""
     text = "\n".join(f"{c.id}|{c.title}|{c.measure}|{c.rationale}" for c in CHECKS.values())
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    assert digest == "46892df202f45121", (f"the texts of the risk signs changed (digest {digest}): review the new wording "
-                                 "in the report, then put the new digest here")
+    assert digest == "46892df202f45121", (f"the texts of the risk signs changed (digest {digest}): review the "
+                                          "new wording in the report, then put the new digest here")
 
 
 @pytest.mark.parametrize("worse,warn,fail,cases", [
@@ -73,7 +73,8 @@ def test_threshold_overrides_and_their_errors():
         findings.merge_thresholds({"nope": {"warn": 1}}, what="check")
     with pytest.raises(ValueError, match=r"^unknown level 'pass' for mean_similarity; use warn or fail$"):
         findings.merge_thresholds({"mean_similarity": {"pass": 0.1}})
-    with pytest.raises(ValueError, match=r"^mean_similarity: warn threshold 0.9 must be at most the fail threshold 0.8$"):
+    with pytest.raises(ValueError, match=r"^mean_similarity: warn threshold 0.9 must be at most the fail "
+                                         r"threshold 0.8$"):
         findings.merge_thresholds({"mean_similarity": {"warn": 0.9, "fail": 0.8}})
     with pytest.raises(ValueError, match=r"^similarity_spread: warn threshold 0.01 must be at least the fail threshold "
                                          r"0.02$"):

@@ -46,10 +46,20 @@ def test_a_folder_that_cannot_be_made_is_an_output_error_naming_the_path(tmp_pat
     with pytest.raises(OutputError) as info:
         write_all({tmp_path / "ok.json": b"{}", target: b"{}"})
     message = str(info.value)
-    assert message.startswith(f"{target}: cannot write the report here (")
+    assert message.startswith(f"{target}: cannot write the report here (File exists)") or message.startswith(
+        f"{target}: cannot write the report here (Not a directory)")
     assert message.endswith("); choose another output prefix with -o.")
     assert info.value.__suppress_context__
     assert listing(tmp_path) == ["blocker"]  # the first file's temporary is gone too
+
+
+def test_an_error_without_a_description_is_named_by_itself(tmp_path, monkeypatch):
+    def mkstemp(**kwargs):
+        raise OSError("the disk is on fire")
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", mkstemp)
+    with pytest.raises(OutputError, match=r"r\.json: cannot write the report here \(the disk is on fire\); choose"):
+        write_atomic(tmp_path / "r.json", b"{}")
 
 
 def test_a_failed_rename_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):

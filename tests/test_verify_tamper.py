@@ -9,6 +9,7 @@ least one row; ``test_every_check_fails_for_some_tampered_document`` fails until
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,12 +50,19 @@ class Base:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory) -> Base:
-    folder = tmp_path_factory.mktemp("tamper")
-    x, _ = planted_embeddings(n=100, d=8)
-    np.save(folder / "emb.npy", x)
-    proc = run_cli("run", str(folder / "emb.npy"), "-o", str(folder / "r"), "--format", "pdf", "--attach-data",
-                   "--quiet", cwd=folder)
-    assert proc.returncode == 0, proc.stderr
+    """A real report (PDF with the results and the input fingerprint attached) and its input.
+
+    tools/mutation.py sets SIMREPORT_TEST_CACHE so that its many runs render the report once.
+    """
+    cache = os.environ.get("SIMREPORT_TEST_CACHE")
+    folder = Path(cache) / "tamper" if cache else tmp_path_factory.mktemp("tamper")
+    if not (folder / "r.pdf").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        x, _ = planted_embeddings(n=100, d=8)
+        np.save(folder / "emb.npy", x)
+        proc = run_cli("run", str(folder / "emb.npy"), "-o", str(folder / "r"), "--format", "pdf", "--attach-data",
+                       "--quiet", cwd=folder)
+        assert proc.returncode == 0, proc.stderr
     return Base(folder / "r.pdf", folder / "emb.npy", folder)
 
 

@@ -4,37 +4,39 @@
     python tools/mutation.py kernels engine  # some of them
     python tools/mutation.py --list          # the modules, their files and test selections
 
-For each module this copies the repository (src, tests, templates, examples, pyproject)
-to a temporary folder, runs ``mutmut run`` there (mutmut 2.5: it edits the source text,
-so it also reaches the numba kernels, which mutmut 3 skips as decorated functions) with
-the module's own small test selection, and prints the score: killed / (killed + survived),
-timeouts counted as killed. The working tree is never edited. The selections and options
-live in pyproject.toml ([tool.mutmut] for the defaults, [tool.simreport-mutation] per module).
+The mutants are mutmut's (2.5: its operators on the source text, so they also reach the
+numba kernels, which mutmut 3 skips as decorated functions). Each module is mutated in a
+temporary copy of the repository (the working tree is never edited) and its own small test
+selection runs once per mutant in a process forked from a warm one (numpy, numba, pytest,
+... already imported; simreport imported fresh each time), which costs about a second
+where a new interpreter per mutant costs several. Score = killed / mutants; a test run
+that fails in any way (an import error too) or times out (5x the clean run) kills.
 
-Modules whose code is compiled with numba are mutated with ``NUMBA_DISABLE_JIT=1`` (the
-kernels then run as Python; the tests shrink their inputs, see tests/exactness.py), so a
-mutant does not cost a compilation. A module given with ``lines`` (the agreement pass,
-while it shares compare.py with the rest of the comparison) is mutated only within the
-functions named there. Decorator lines are never mutated (numba's compile options, which do
-nothing with the JIT off). Both go through a patch file that mutmut's --use-patch-file reads.
-mutmut 2 counts only exit status 1 as a kill, so the test command maps every failure
-(an import error is pytest's status 2) to 1.
+Modules whose code is compiled with numba run with ``NUMBA_DISABLE_JIT=1`` (the kernels
+then run as Python and the tests shrink their inputs, see tests/exactness.py), so a mutant
+costs no compilation. Decorator lines are never mutated (numba's compile options: with the
+JIT off they do nothing). A module given with ``lines`` (the agreement pass, while it shares
+compare.py with the rest of the comparison) is mutated only within the functions named.
+The modules, files and test selections are in pyproject.toml ([tool.simreport-mutation]);
+[tool.mutmut] configures a plain ``mutmut run`` (the kernels) the same way.
 
-Survivors are printed as diffs (``mutmut show``); ``--json FILE`` saves the table.
+Survivors are printed as diffs; ``--json FILE`` saves the table and the survivors.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import os
 import shlex
 import shutil
-import sqlite3
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 from pathlib import Path
 
@@ -65,62 +67,101 @@ def scope_lines(path: Path, names: list[str] | None) -> list[int]:
     return sorted(lines)
 
 
-def patch_for(path: str, lines: list[int], source: Path) -> str:
-    """A patch that 'adds' exactly these lines, so mutmut (--use-patch-file) mutates nothing else."""
-    text = source.read_text("utf-8").splitlines()
-    hunks = [f"@@ -{k - 1},0 +{k},1 @@\n+{text[k - 1]}" for k in lines]
-    return f"--- a/{path}\n+++ b/{path}\n" + "\n".join(hunks) + "\n"
+PRELOADED = ("numpy", "numba", "scipy", "pandas", "pyarrow", "jinja2", "plotly", "pypdf", "threadpoolctl", "pytest",
+             "hypothesis", "click", "rich")
 
 
-def read_cache(cache: Path) -> dict:
-    db = sqlite3.connect(cache)
-    rows = db.execute("select Mutant.id, Mutant.status, Line.line_number from Mutant "
-                      "join Line on Mutant.line = Line.id")
-    counts: dict[str, int] = {}
+def run_tests(args: list[str], timeout: float) -> tuple[str, float]:
+    """Run pytest in a forked child of this (warm) process: 'passed', 'failed' or 'timeout'."""
+    import pytest
+
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: no output, a fresh import of simreport, pytest's status as exit code
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        try:
+            code = int(pytest.main(args))
+        except BaseException:
+            code = 3
+        os._exit(code)
+    deadline = start + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return ("passed" if code == 0 else "failed"), time.monotonic() - start
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timeout", time.monotonic() - start
+        time.sleep(0.02)
+
+
+def worker(name: str, work: Path, show: bool) -> dict:
+    """One module's campaign, inside the temporary copy (this process imports no simreport module)."""
+    import importlib
+
+    import mutmut
+
+    config = modules_config()[name]
+    for module in PRELOADED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(module)
+    os.chdir(work)
+    sys.path.insert(0, str(work / "src"))
+    target = work / config["path"]
+    original = target.read_text("utf-8")
+    scope = set(scope_lines(target, config.get("lines")))
+    ids = [m for m in mutmut.list_mutations(mutmut.Context(source=original, filename=config["path"]))
+           if m.line_number + 1 in scope]
+    args = ["-x", "-q", "-p", "no:cacheprovider", *shlex.split(config["tests"])]
+    outcome, baseline = run_tests(args, timeout=1800)
+    if outcome != "passed":
+        raise SystemExit(f"{name}: the tests fail without any mutation; fix them first")
+    timeout = max(20.0, 5 * baseline)
+    print(f"{name}: {len(ids)} mutants of {config['path']}; the tests take {baseline:.1f} s", flush=True)
+    counts = {"killed": 0, "timeout": 0, "survived": 0}
     survivors = []
-    for mutant_id, status, line in rows:
-        counts[status] = counts.get(status, 0) + 1
-        if status in ("bad_survived", "ok_suspicious", "untested", "skipped"):
-            survivors.append((mutant_id, line + 1, status))
-    db.close()
-    return {"counts": counts, "survivors": survivors}
+    try:
+        for k, mutation_id in enumerate(ids, 1):
+            mutated, changed = mutmut.mutate(mutmut.Context(source=original, mutation_id=mutation_id,
+                                                            filename=config["path"]))
+            if not changed:
+                continue
+            target.write_text(mutated, "utf-8")
+            outcome, _ = run_tests(args, timeout)
+            counts[{"passed": "survived", "failed": "killed", "timeout": "timeout"}[outcome]] += 1
+            if outcome == "passed":
+                diff = [f"-{a}" for a in original.splitlines()[mutation_id.line_number:mutation_id.line_number + 1]]
+                diff += [f"+{b}" for b in mutated.splitlines()[mutation_id.line_number:mutation_id.line_number + 1]]
+                survivors.append({"line": mutation_id.line_number + 1, "diff": diff})
+                if show:
+                    print(f"  survivor, line {mutation_id.line_number + 1}:\n    " + "\n    ".join(diff), flush=True)
+            if k % 25 == 0:
+                print(f"  {k}/{len(ids)}: {counts}", flush=True)
+    finally:
+        target.write_text(original, "utf-8")
+    killed = counts["killed"] + counts["timeout"]
+    total = killed + counts["survived"]
+    return {"module": name, "file": config["path"], "mutants": total, "killed": killed,
+            "timeouts": counts["timeout"], "survived": counts["survived"],
+            "score": round(100.0 * killed / total, 1) if total else None, "survivors": survivors}
 
 
 def run_module(name: str, config: dict, work: Path, show: bool) -> dict:
-    target = config["path"]
+    """The campaign in a fresh interpreter with the module's environment (JIT on or off)."""
     env = {**os.environ, "PYTHONPATH": str(work / "src"), "HYPOTHESIS_PROFILE": "mutation",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", "SIMREPORT_TEST_CACHE": str(work / ".test-cache")}
     env.pop("CI", None)
     if not config.get("jit", True):
         env["NUMBA_DISABLE_JIT"] = "1"
-    # mutmut 2 counts only exit status 1 as a kill; an import error (pytest's 2) would pass as a survivor
-    tests = f"{sys.executable} -m pytest -x -q -p no:cacheprovider {config['tests']} || exit 1"
-    runner = f"sh -c {shlex.quote(tests)}"
-    cache = work / ".mutmut-cache"
-    cache.unlink(missing_ok=True)
-    args = [sys.executable, "-m", "mutmut", "run", "--paths-to-mutate", target, "--runner", runner,
-            "--tests-dir", "tests", "--simple-output", "--no-progress"]
-    patch = work / "mutation-scope.patch"
-    patch.write_text(patch_for(target, scope_lines(work / target, config.get("lines")), work / target), "utf-8")
-    args += ["--use-patch-file", str(patch)]
-    subprocess.run(args, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    result = read_cache(cache)
-    c = result["counts"]
-    killed = c.get("ok_killed", 0) + c.get("bad_timeout", 0)
-    survived = c.get("bad_survived", 0) + c.get("ok_suspicious", 0)
-    untested = c.get("untested", 0) + c.get("skipped", 0)
-    total = killed + survived
-    row = {"module": name, "file": target, "mutants": total + untested, "killed": killed, "survived": survived,
-           "untested": untested, "score": round(100.0 * killed / total, 1) if total else None,
-           "survivors": []}
-    for mutant_id, line, status in result["survivors"]:
-        diff = subprocess.run([sys.executable, "-m", "mutmut", "show", str(mutant_id)], cwd=work, env=env,
-                              capture_output=True, text=True).stdout
-        body = [ln for ln in diff.splitlines() if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))]
-        row["survivors"].append({"id": mutant_id, "line": line, "status": status, "diff": body})
-        if show:
-            print(f"  survivor {mutant_id} ({status}) line {line}:\n    " + "\n    ".join(body), flush=True)
-    return row
+    result = work / "result.json"
+    args = [sys.executable, str(Path(__file__).resolve()), "--worker", name, "--work", str(work),
+            "--json", str(result)] + (["--quiet"] if not show else [])
+    subprocess.run(args, env=env, check=True)
+    return json.loads(result.read_text("utf-8"))
 
 
 def main(argv: list[str]) -> int:
@@ -129,7 +170,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--json", type=Path, help="save the table and the survivors as JSON")
     parser.add_argument("--quiet", action="store_true", help="do not print the survivors' diffs")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
+    if options.worker:
+        row = worker(options.worker, options.work, not options.quiet)
+        options.json.write_text(json.dumps(row) + "\n", "utf-8")
+        return 0
     modules = modules_config()
     chosen = options.modules or list(modules)
     unknown = [m for m in chosen if m not in modules]
@@ -152,8 +199,7 @@ def main(argv: list[str]) -> int:
             print(f"{name}: mutating {modules[name]['path']} ...", flush=True)
             row = run_module(name, modules[name], work, not options.quiet)
             rows.append(row)
-            print(f"{name}: {row['killed']} of {row['killed'] + row['survived']} killed "
-                  f"({row['score']}%), {row['untested']} untested", flush=True)
+            print(f"{name}: {row['killed']} of {row['mutants']} killed ({row['score']}%)", flush=True)
     print("\n| module | file | mutants | killed | survived | score |\n|---|---|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['module']} | {r['file']} | {r['mutants']} | {r['killed']} | {r['survived']} | {r['score']}% |")

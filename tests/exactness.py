@@ -33,7 +33,7 @@ _COMMON = {"deadline": None, "database": None,
 settings.register_profile("ci", max_examples=60, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)
 settings.register_profile("thorough", max_examples=1000, **_COMMON)
-settings.register_profile("mutation", max_examples=25, derandomize=True, **_COMMON)
+settings.register_profile("mutation", max_examples=10, derandomize=True, **_COMMON)
 _CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
 

@@ -66,6 +66,19 @@ def base(tmp_path_factory) -> Base:
     return Base(folder / "r.pdf", folder / "emb.npy", folder)
 
 
+@pytest.fixture(scope="module")
+def comparison(base) -> Base:
+    """A comparison report (two embedding files of the same records) and its second input."""
+    folder = base.folder
+    if not (folder / "c.pdf").is_file():
+        x = np.load(base.input)
+        np.save(folder / "second.npy", x[:, ::-1] + 0.1)
+        proc = run_cli("compare", str(base.input), str(folder / "second.npy"), "-o", str(folder / "c"), "--format",
+                       "pdf", "--name", "first", "--name", "second", cwd=folder)
+        assert proc.returncode == 0, proc.stderr
+    return Base(folder / "c.pdf", folder / "second.npy", folder)
+
+
 def rebuild(source: Path, target: Path, metadata: dict | None = None, attachments: dict | None = None,
             drop: tuple[str, ...] = ()) -> Path:
     """The same pages (page-1 text untouched), with metadata entries and attachments replaced."""
@@ -189,6 +202,89 @@ def test_every_check_fails_for_some_tampered_document(base):
     # and a check is "the one that matters" somewhere: some row fails it alone
     alone = {next(iter(t.fails)) for t in TAMPERED if len(t.fails) == 1}
     assert alone >= set(CHECKS) - {"readable"}  # unreadable results cannot keep page 1's ID (it is their hash)
+
+
+def test_what_the_report_claims(base):
+    outcome = verify_report(base.pdf)
+    raw = results_of(base.pdf)
+    data = json.loads(raw)
+    claims = dict(outcome.claims)
+    report_id = report_id_of(raw)
+    assert [k for k, _ in outcome.claims][:10] == ["Report ID", "Title", "Model", "Dataset", "Input", "Input SHA-256",
+                                                   "Array SHA-256", "Created", "Tool", "Outcome"]
+    assert claims["Report ID"] == report_id and report_id.startswith("SR-")
+    assert claims["Title"] == data["parameters"]["title"]
+    assert claims["Model"] == "not stated" and claims["Dataset"] == "not stated"
+    assert claims["Input"] == f"{data['input']['path']}: 100 records x 8 dimensions"
+    assert claims["Input SHA-256"] == data["input"]["sha256"]
+    assert claims["Array SHA-256"] == data["input"]["array_sha256"]
+    assert claims["Created"] == data["created"]
+    assert claims["Tool"] == f"simreport {data['tool']['version']}"
+    counts = data["summary"]["counts"]
+    assert claims["Outcome"] == (f"{data['summary']['status']} ({counts['pass']} passed, {counts['warn']} warnings, "
+                                 f"{counts['fail']} failed)")
+    findings = outcome.claims[10:]
+    assert [k for k, _ in findings] == [f"Finding {f['id']}" for f in data["findings"]]
+    assert [v for _, v in findings] == [f"{f['status']}: {f['message']}" for f in data["findings"]]
+    assert [name for name, _, _ in outcome.checks] == [
+        "report ID in the PDF metadata matches the attached results",
+        "report ID printed on page 1 matches the attached results",
+        "attached results are readable simreport JSON",
+        "attached input fingerprint agrees with the results"]
+    details = [detail for _, _, detail in outcome.checks]
+    assert details[0] == f"attachment gives {report_id}, metadata says {report_id}"
+    assert details[1] == f"looked for {report_id} on page 1"
+    assert details[2] == f"schema {data['schema_version']}" and details[3] == FINGERPRINT
+
+
+def test_the_model_and_dataset_claims_come_from_the_cover(base, tmp_path):
+    folder = tmp_path
+    proc = run_cli("run", str(base.input), "-o", str(folder / "named"), "--format", "pdf", "--quiet",
+                   "--model-name", "Encoder", "--model-version", "3.2", "--dataset", "Complaints", cwd=folder)
+    assert proc.returncode == 0, proc.stderr
+    claims = dict(verify_report(folder / "named.pdf").claims)
+    assert (claims["Model"], claims["Dataset"]) == ("Encoder 3.2", "Complaints")
+    assert all("fingerprint" not in name for name, _, _ in verify_report(folder / "named.pdf").checks)
+
+
+def test_unreadable_results_claim_nothing(base, tmp_path):
+    pdf = rebuild(base.pdf, tmp_path / "t.pdf", attachments={RESULTS: b"\xff\xfe"})
+    outcome = verify_report(pdf)
+    assert outcome.claims == [] and not outcome.passed
+    assert outcome.checks[-1][0] == "attached results are readable simreport JSON" and outcome.checks[-1][2]
+    from simreport.verify import Verification
+
+    assert not Verification().passed and Verification().claims == [] and Verification().checks == []
+    assert Verification(checks=[("a", True, "")]).passed
+    assert not Verification(checks=[("a", True, ""), ("b", False, "")]).passed
+
+
+def test_a_comparison_report_verifies_against_either_input(comparison, base, tmp_path):
+    raw = results_of(comparison.pdf)
+    data = json.loads(raw)
+    for input_file in (base.input, comparison.input):
+        outcome = verify_report(comparison.pdf, input_file)
+        assert outcome.passed, outcome.checks
+    claims = dict(outcome.claims)
+    assert claims["Report ID"] == report_id_of(raw, "SC")
+    assert claims["Models"] == "first vs second"
+    assert claims["Input"] == f"{data['input']['path']}: 100 records"
+    assert claims["Title"] == data["title"] and claims["Created"] == data["created"]
+    assert claims["Tool"] == f"simreport {data['tool']['version']}"
+    assert claims["Outcome"].startswith(f"{data['summary']['status']} (")
+    assert [k for k, _ in outcome.claims][7:] == [f"Finding {f['id']}" for f in data["findings"]]
+    other = tmp_path / "other.npy"
+    np.save(other, np.load(base.input)[::-1])
+    failed, _ = failing(comparison.pdf, other)
+    assert failed == {"input"}
+    tampered = rebuild(comparison.pdf, tmp_path / "c.pdf", metadata={"/simreportreportid": "SC-0"})
+    assert failing(tampered, None)[0] == {"metadata"}
+    restamped = json.loads(raw)
+    restamped["title"] = "edited"
+    body = json.dumps(restamped).encode()
+    tampered = rebuild(comparison.pdf, tmp_path / "d.pdf", attachments={RESULTS: body},
+                       metadata={"/simreportreportid": report_id_of(body, "SC")})
+    assert failing(tampered, None)[0] == {"page1"}
 
 
 def test_results_removed_is_an_error_not_a_pass(base, tmp_path):

@@ -146,6 +146,22 @@ def _fingerprint(new: Callable[[dict], bytes]):
     return make
 
 
+def _blank_first_page(b: Base, out: Path):
+    """A blank page put in front: the ID is still on page 2, but not on page 1."""
+    reader = PdfReader(b.pdf)
+    writer = PdfWriter()
+    box = reader.pages[0].mediabox
+    writer.add_blank_page(float(box.width), float(box.height))
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_metadata({k: v for k, v in reader.metadata.items()})
+    for name, contents in reader.attachments.items():
+        writer.add_attachment(name, contents[0])
+    with open(out, "wb") as handle:
+        writer.write(handle)
+    return out, None
+
+
 def _other_input(b: Base, out: Path):
     other = out.with_suffix(".npy")
     np.save(other, np.load(b.input)[::-1])
@@ -158,6 +174,7 @@ TAMPERED = [
     Tamper("results edited, metadata ID left", _results(edited_results, False),
            {"metadata", "page1"}),
     Tamper("results edited, metadata ID restamped", _results(edited_results, True), {"page1"}),
+    Tamper("blank page put in front of page 1", _blank_first_page, {"page1"}),
     Tamper("results not JSON, restamped", _results(lambda b: b"not json at all", True), {"page1", "readable"}),
     Tamper("results JSON of no known schema, restamped",
            _results(lambda b: json.dumps({"schema_version": "0.1", "kind": "unknown"}).encode(), True),
@@ -285,6 +302,30 @@ def test_a_comparison_report_verifies_against_either_input(comparison, base, tmp
     tampered = rebuild(comparison.pdf, tmp_path / "d.pdf", attachments={RESULTS: body},
                        metadata={"/simreportreportid": report_id_of(body, "SC")})
     assert failing(tampered, None)[0] == {"page1"}
+
+
+def test_page_one_is_read_with_pdftotext_or_else_pypdf(base, tmp_path, monkeypatch):
+    import subprocess
+
+    calls = []
+    real_run = subprocess.run
+
+    def spy(args, **kwargs):
+        calls.append(list(args))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    assert failing(base.pdf, None)[0] == set()
+    assert calls == [["pdftotext", "-f", "1", "-l", "1", str(base.pdf), "-"]]
+
+    def missing(args, **kwargs):
+        raise FileNotFoundError("pdftotext")
+
+    monkeypatch.setattr(subprocess, "run", missing)  # no poppler-utils: pypdf reads page 1
+    assert failing(base.pdf, None)[0] == set()
+    restamped = TAMPERED[[t.name for t in TAMPERED].index("results edited, metadata ID restamped")]
+    assert failing(restamped.make(base, tmp_path / "r.pdf")[0], None)[0] == {"page1"}
+    assert failing(_blank_first_page(base, tmp_path / "b.pdf")[0], None)[0] == {"page1"}
 
 
 def test_results_removed_is_an_error_not_a_pass(base, tmp_path):

@@ -221,6 +221,12 @@ def test_every_check_fails_for_some_tampered_document(base):
     assert alone >= set(CHECKS) - {"readable"}  # unreadable results cannot keep page 1's ID (it is their hash)
 
 
+def test_a_missing_metadata_id_is_reported_as_none(base, tmp_path):
+    pdf, _ = _metadata_id(None)(base, tmp_path / "t.pdf")
+    name, ok, detail = verify_report(pdf).checks[0]
+    assert not ok and detail.endswith(", metadata says (none)")
+
+
 def test_what_the_report_claims(base):
     outcome = verify_report(base.pdf)
     raw = results_of(base.pdf)
@@ -322,6 +328,15 @@ def test_page_one_is_read_with_pdftotext_or_else_pypdf(base, tmp_path, monkeypat
         raise FileNotFoundError("pdftotext")
 
     monkeypatch.setattr(subprocess, "run", missing)  # no poppler-utils: pypdf reads page 1
+    assert failing(base.pdf, None)[0] == set()
+    import pypdf
+
+    plain = pypdf.PageObject.extract_text
+
+    def with_nuls(self, *args, **kwargs):  # pypdf may separate WeasyPrint's letters with NULs
+        return "\x00".join(plain(self, *args, **kwargs))
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", with_nuls)
     assert failing(base.pdf, None)[0] == set()
     restamped = TAMPERED[[t.name for t in TAMPERED].index("results edited, metadata ID restamped")]
     assert failing(restamped.make(base, tmp_path / "r.pdf")[0], None)[0] == {"page1"}

@@ -2,14 +2,17 @@
 
     python tools/planted_bugs.py [WORD ...]    (only the bugs whose name contains a WORD)
 
-Each bug is a one-line edit of the source; the named test must fail with it and pass
-without it. The file is restored in a ``finally`` even when the run is interrupted.
+Each bug is a one-line edit of the source in this working tree; the named test must fail
+with it and pass without it. The file is restored in a ``finally``, also on Ctrl-C or
+SIGTERM. Run nothing else from this tree meanwhile (it would see the planted bug); each
+edit makes numba recompile the kernels, so a run takes minutes.
 Prints one line per bug; exits 1 if a test missed its bug or failed on the real code.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +59,7 @@ def pytest_outcome(test: str) -> tuple[bool, str]:
 
 
 def main(words: list[str]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that ``finally`` restores the source
     ok = True
     for name, (path, original, planted, test) in BUGS.items():
         if words and not any(w in name for w in words):

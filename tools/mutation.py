@@ -118,7 +118,9 @@ def worker(name: str, work: Path, show: bool, sample: int | None = None) -> dict
     scope = set(scope_lines(target, config.get("lines")))
     ids = [m for m in mutmut.list_mutations(mutmut.Context(source=original, filename=config["path"]))
            if m.line_number + 1 in scope]
-    if sample and sample < len(ids):  # a seeded random sample: an estimate of the score
+    population = len(ids)
+    sampled = bool(sample) and sample < population
+    if sampled:  # a seeded random sample: an estimate of the score
         import random
 
         ids = sorted(random.Random(f"{name}:{sample}").sample(ids, sample), key=lambda m: (m.line_number, m.index))
@@ -151,7 +153,8 @@ def worker(name: str, work: Path, show: bool, sample: int | None = None) -> dict
         target.write_text(original, "utf-8")
     killed = counts["killed"] + counts["timeout"]
     total = killed + counts["survived"]
-    return {"module": name, "file": config["path"], "sampled": bool(sample), "mutants": total, "killed": killed,
+    return {"module": name, "file": config["path"], "sampled": sampled, "population": population,
+            "mutants": total, "killed": killed,
             "timeouts": counts["timeout"], "survived": counts["survived"],
             "score": round(100.0 * killed / total, 1) if total else None, "survivors": survivors}
 
@@ -209,7 +212,7 @@ def main(argv: list[str]) -> int:
             print(f"{name}: {row['killed']} of {row['mutants']} killed ({row['score']}%)", flush=True)
     print("\n| module | file | mutants tested | killed | survived | score |\n|---|---|---:|---:|---:|---:|")
     for r in rows:
-        tested = f"{r['mutants']} (sample)" if r.get("sampled") else f"{r['mutants']}"
+        tested = f"{r['mutants']} of {r['population']}" if r.get("sampled") else f"{r['mutants']}"
         print(f"| {r['module']} | {r['file']} | {tested} | {r['killed']} | {r['survived']} | {r['score']}% |")
     if options.json:
         options.json.write_text(json.dumps(rows, indent=1) + "\n", "utf-8")

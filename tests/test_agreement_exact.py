@@ -9,12 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactness import embedding_inputs, reference_agreement, scaled, tiled_similarities
+from simreport.agreement import JOINT_BINS, agreement_pass, cross_moments, measure_agreement
 from simreport.engine import normalise_rows
-
-try:  # the agreement pass moves out of compare.py (issue 8); either home works
-    from simreport.agreement import JOINT_BINS, CompareOptions, agreement_pass, cross_moments, measure_agreement
-except ImportError:
-    from simreport.compare import JOINT_BINS, CompareOptions, agreement_pass, cross_moments, measure_agreement
 
 
 @st.composite
@@ -75,8 +71,8 @@ def test_measured_agreement_matches_brute_force(case, neighbours, listed):
     unit_a, unit_b, sim_a, sim_b, tile, threshold, _, cap, workers = case
     n = unit_a.shape[0]
     labels = [f"r{r}" for r in range(n)]
-    options = CompareOptions(neighbours=neighbours, listed_pairs=cap, listed_records=listed)
-    got = measure_agreement(unit_a, unit_b, labels, threshold, options, tile_size=tile, workers=workers)
+    got = measure_agreement(unit_a, unit_b, labels, threshold, neighbours=neighbours, listed_pairs=cap,
+                            listed_records=listed, tile_size=tile, workers=workers)
     k = max(1, min(neighbours, n - 1))
     ref = reference_agreement(sim_a, sim_b, k, threshold, cap, JOINT_BINS)
     shared = np.array([len(set(ref["best_i_a"][r]) & set(ref["best_i_b"][r])) for r in range(n)])

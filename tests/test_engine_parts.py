@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from simreport import engine
+from simreport import engine, runners
 from simreport.engine import EngineSettings
 
 
@@ -68,14 +68,14 @@ def test_progress_is_one_tick_per_tile(runner, workers):
             ticks.append(k)
 
     settings_ = EngineSettings(tile_size=7, runner=runner, workers=workers)
-    partial = engine.run_all_pairs(engine.normalise_rows(x), settings_, progress)
+    partial = runners.run_all_pairs(engine.normalise_rows(x), settings_, progress)
     assert ticks == [1] * engine.total_tiles(50, settings_) == [1] * partial.tiles
-    assert engine.run_all_pairs(engine.normalise_rows(x), settings_).tiles == 36  # no progress callback
+    assert runners.run_all_pairs(engine.normalise_rows(x), settings_).tiles == 36  # no progress callback
 
 
 def test_an_unknown_runner_is_named():
     with pytest.raises(ValueError, match=r"^unknown runner 'gpu'; use one of loop, threads, dask$"):
-        engine.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="gpu"))
+        runners.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="gpu"))
 
 
 def test_a_failing_worker_stops_the_others_and_raises():
@@ -93,12 +93,12 @@ def test_a_failing_worker_stops_the_others_and_raises():
         partial.append(task)
 
     with pytest.raises(RuntimeError, match="tile failed"):
-        engine.on_threads(list(range(6)), 2, list, run_one)
+        runners.on_threads(list(range(6)), 2, list, run_one)
     assert len(started) < 6
-    assert engine.on_threads([1, 2, 3], 8, list, lambda task, p, tick: p.append(task)) is not None
-    partials = engine.on_threads([1, 2, 3], 8, list, lambda task, p, tick: p.append(task))
+    assert runners.on_threads([1, 2, 3], 8, list, lambda task, p, tick: p.append(task)) is not None
+    partials = runners.on_threads([1, 2, 3], 8, list, lambda task, p, tick: p.append(task))
     assert len(partials) == 3 and sorted(t for p in partials for t in p) == [1, 2, 3]  # at most one per task
-    assert len(engine.on_threads([1, 2, 3], 0, list, lambda task, p, tick: p.append(task))) == 1
+    assert len(runners.on_threads([1, 2, 3], 0, list, lambda task, p, tick: p.append(task))) == 1
 
 
 def test_tile_products_use_one_blas_thread():

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exactness import SIZE_LIMIT, embedding_inputs, quantile_in_bin, reference_stats, scaled, tiled_similarities
-from simreport import engine
+from simreport import engine, runners
 from simreport.engine import EngineSettings
 
 # ----------------------------------------------------------------------------- the engine against the reference
@@ -89,7 +89,7 @@ def test_a_similarity_exactly_on_a_threshold_counts():
     """[1,0] and [3,4] have similarity 0.6 exactly in float32; "at or above" must count it."""
     x = np.array([[1.0, 0.0], [3.0, 4.0], [-3.0, -4.0]], dtype=np.float32)
     settings_ = EngineSettings(near_duplicate_threshold=0.6, ladder=(0.6,), opposed_threshold=-0.6, tile_size=2)
-    stats = engine.compute(x, settings_)
+    stats = runners.compute(x, settings_)
     assert stats.threshold_counts == [{"threshold": 0.6, "pairs": 1, "items": 2}]
     assert (stats.near_duplicate_pairs, stats.near_duplicate_items, stats.nn_above_threshold) == (1, 2, 2)
     # "at or below" for opposed pairs: (0, 2) is exactly -0.6, (1, 2) is -1
@@ -103,7 +103,7 @@ def test_histogram_bins_are_exact():
     float32(-0.6) just below -0.6 (bin 399, not 400)."""
     x = np.array([[1.0, 0.0], [3.0, 4.0], [0.0, 1.0], [-3.0, -4.0]], dtype=np.float32)
     for tile in (1, 3, 4):
-        stats = engine.compute(x, EngineSettings(tile_size=tile))
+        stats = runners.compute(x, EngineSettings(tile_size=tile))
         expected = np.zeros(engine.HIST_BINS, dtype=np.int64)
         for b in (1600, 1800, 1000, 399, 0, 199):  # 0.6, 0.8, 0, -0.6, -1, -0.8
             expected[b] += 1
@@ -113,7 +113,7 @@ def test_histogram_bins_are_exact():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((n, 6)).astype(np.float32)
     unit = engine.normalise_rows(x)
-    stats = engine.compute(x, EngineSettings(tile_size=16))
+    stats = runners.compute(x, EngineSettings(tile_size=16))
     from exactness import bins_of
 
     values = tiled_similarities(unit, 16)[np.triu_indices(n, 1)]
@@ -128,7 +128,7 @@ def test_tied_pairs_follow_the_documented_order(tile):
     for r in (3, 5, 7):
         x[r] = x[1]  # rows 1, 3, 5, 7 identical: six pairs tied at the top
     x[6] = -x[1]  # row 6 exactly opposed to all four: four pairs tied at the bottom
-    stats = engine.compute(x, EngineSettings(tile_size=tile, top_k=4, lowest_k=3, opposed_threshold=-0.99))
+    stats = runners.compute(x, EngineSettings(tile_size=tile, top_k=4, lowest_k=3, opposed_threshold=-0.99))
     assert [(i, j) for i, j, _ in stats.top_pairs] == [(1, 3), (1, 5), (1, 7), (3, 5)]
     assert len({s for _, _, s in stats.top_pairs}) == 1
     assert [(i, j) for i, j, _ in stats.lowest_pairs] == [(1, 6), (3, 6), (5, 6)]
@@ -150,7 +150,7 @@ def test_an_odd_number_of_partials_all_merge():
     x = rng.standard_normal((n, 8)).astype(np.float32)
     unit = engine.normalise_rows(x)
     settings_ = EngineSettings(tile_size=tile, runner="loop")
-    single = engine.run_all_pairs(unit, settings_)
+    single = runners.run_all_pairs(unit, settings_)
     tasks = engine.band_tasks(n, tile)
     assert len(tasks) == 3
     parts = [engine.run_task(unit, task, settings_) for task in tasks]
@@ -160,7 +160,7 @@ def test_an_odd_number_of_partials_all_merge():
         np.testing.assert_array_equal(merged.hist, single.hist)
         assert int(merged.hist.sum()) == pairs
         assert merged.pairs_list("top") == single.pairs_list("top")
-    threaded = engine.run_all_pairs(unit, EngineSettings(tile_size=tile, runner="threads", workers=3))
+    threaded = runners.run_all_pairs(unit, EngineSettings(tile_size=tile, runner="threads", workers=3))
     assert threaded.tiles == 21 and int(threaded.hist.sum()) == pairs
     np.testing.assert_array_equal(threaded.hist, single.hist)
 
@@ -172,7 +172,7 @@ def test_an_odd_number_of_partials_all_merge():
 @given(engine_cases())
 def test_loop_and_threads_match_brute_force(case):
     x, unit, sim, settings_ = case
-    check_stats(engine.compute(x, settings_), x, unit, sim)
+    check_stats(runners.compute(x, settings_), x, unit, sim)
 
 
 @pytest.fixture(scope="module")

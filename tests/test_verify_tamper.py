@@ -344,10 +344,7 @@ def test_page_one_is_read_with_pdftotext_or_else_pypdf(base, tmp_path, monkeypat
 
 
 def test_results_removed_is_an_error_not_a_pass(base, tmp_path):
-    try:
-        from simreport.errors import InputError
-    except ImportError:  # before issue 8 moved the errors
-        from simreport.inputs import InputError
+    from simreport.errors import InputError
 
     pdf = rebuild(base.pdf, tmp_path / "bare.pdf", drop=(RESULTS,))
     with pytest.raises(InputError, match=RESULTS):

@@ -260,6 +260,15 @@ def test_what_the_report_claims(base):
     assert details[2] == f"schema {data['schema_version']}" and details[3] == FINGERPRINT
 
 
+def test_a_run_without_a_title_claims_an_empty_one(base):
+    from simreport.results import document_from_dict
+    from simreport.verify import _claims
+
+    data = json.loads(results_of(base.pdf))
+    del data["parameters"]["title"]
+    assert dict(_claims(document_from_dict(data), "SR-1"))["Title"] == ""
+
+
 def test_the_model_and_dataset_claims_come_from_the_cover(base, tmp_path):
     folder = tmp_path
     proc = run_cli("run", str(base.input), "-o", str(folder / "named"), "--format", "pdf", "--quiet",

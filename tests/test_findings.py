@@ -28,6 +28,29 @@ def test_the_checks_and_their_default_limits():
     assert findings.default_thresholds() == {k: {"warn": v[1], "fail": v[2]} for k, v in DEFAULTS.items()}
 
 
+COMPARE_DEFAULTS = {
+    "crowding_gap": ("higher", 0.05, 0.10, "similarity"),
+    "near_duplicate_gap": ("higher", 0.02, 0.10, "share"),
+    "spread_ratio": ("lower", 0.75, 0.50, "ratio"),
+    "similarity_agreement": ("lower", 0.70, 0.50, "similarity"),
+    "neighbour_agreement": ("lower", 0.50, 0.30, "share"),
+}
+
+
+def test_the_comparison_checks_and_their_default_limits():
+    checks = findings.COMPARE_CHECKS
+    assert list(checks) == list(COMPARE_DEFAULTS)
+    for check_id, (worse, warn, fail, unit) in COMPARE_DEFAULTS.items():
+        c = checks[check_id]
+        assert (c.id, c.worse, c.warn, c.fail, c.unit) == (check_id, worse, warn, fail, unit)
+    assert findings.default_thresholds(checks) == {k: {"warn": v[1], "fail": v[2]} for k, v in COMPARE_DEFAULTS.items()}
+    with pytest.raises(ValueError, match=r"^spread_ratio: warn threshold 0.4 must be at least the fail threshold 0.5$"):
+        findings.merge_thresholds({"spread_ratio": {"warn": 0.4}}, checks, "comparison finding")
+    text = "\n".join(f"{c.id}|{c.title}|{c.measure}|{c.rationale}" for c in checks.values())
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    assert digest == "68d616e42c088f6e", f"the comparison checks' texts changed (digest {digest}): review, then update"
+
+
 def test_each_rationale_states_its_default_limits():
     for check_id, (_, warn, fail, unit) in DEFAULTS.items():
         text = CHECKS[check_id].rationale

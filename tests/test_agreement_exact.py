@@ -99,6 +99,15 @@ def test_measured_agreement_matches_brute_force(case, neighbours, listed):
     assert np.array_equal(np.array(got["joint_histogram"]["counts"]).ravel(), ref["joint"])
     # the exact correlation (float64 Gram identities) against the float32 similarities' own
     exact = cross_moments(unit_a, unit_b)
+    a64 = sim_a[np.triu_indices(n, 1)].astype(np.float64)
+    b64 = sim_b[np.triu_indices(n, 1)].astype(np.float64)
+    assert exact["pairs"] == got["pairs"] == n * (n - 1) // 2
+    assert exact["mean_a"] == pytest.approx(a64.mean(), abs=1e-6)
+    assert exact["mean_b"] == pytest.approx(b64.mean(), abs=1e-6)
+    assert exact["std_a"] == pytest.approx(a64.std(), abs=1e-6)
+    assert exact["std_b"] == pytest.approx(b64.std(), abs=1e-6)
+    assert exact["covariance"] == pytest.approx(np.mean(a64 * b64) - a64.mean() * b64.mean(), abs=1e-6)
+    assert got["correlation"]["covariance"] == exact["covariance"]
     if ref["pearson"] is None or min(exact["std_a"], exact["std_b"]) < 1e-3:
         return  # (nearly) constant similarities: the correlation is not defined, or ill-conditioned
     assert got["correlation"]["pearson"] == pytest.approx(ref["pearson"], abs=1e-4)

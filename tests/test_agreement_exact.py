@@ -112,3 +112,15 @@ def test_measured_agreement_matches_brute_force(case, neighbours, listed):
         return  # (nearly) constant similarities: the correlation is not defined, or ill-conditioned
     assert got["correlation"]["pearson"] == pytest.approx(ref["pearson"], abs=1e-4)
     assert got["correlation"]["tile_pass_pearson"] == pytest.approx(ref["pearson"], abs=1e-6)
+
+
+def test_constant_similarities_have_no_correlation():
+    """One model puts every record in the same place: no correlation (not a division by zero)."""
+    rng = np.random.default_rng(4)
+    same = normalise_rows(np.ones((6, 3), dtype=np.float32))
+    other = normalise_rows(rng.standard_normal((6, 3)).astype(np.float32))
+    labels = [str(r) for r in range(6)]
+    for a, b in ((same, other), (other, same)):
+        got = measure_agreement(a, b, labels, 0.9, neighbours=2, listed_pairs=3, listed_records=2, tile_size=4,
+                                workers=1)
+        assert got["correlation"]["tile_pass_pearson"] is None

@@ -240,10 +240,12 @@ def test_render_gives_the_same_documents(full_run, tmp_path):
 def test_render_json_round_trip_beside_the_input(full_run, tmp_path):
     copy = tmp_path / "copy.json"
     shutil.copy(full_run / "e.json", copy)
-    proc = cli_inproc("render", copy, "--format", "json", cwd=tmp_path)
+    refused = cli_inproc("render", copy, "--format", "json", cwd=tmp_path)  # render never overwrites its input
+    assert_one_line_error(refused, "copy.json", "overwrite", "-o")
+    proc = cli_inproc("render", copy, "--format", "json", "-o", tmp_path / "again", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert leftovers(tmp_path) == ["copy.json"]
-    assert copy.read_bytes() == (full_run / "e.json").read_bytes()
+    assert leftovers(tmp_path) == ["again.json", "copy.json"]
+    assert (tmp_path / "again.json").read_bytes() == (full_run / "e.json").read_bytes()
 
 
 # --- bad input through the CLI --------------------------------------------------------------
@@ -574,24 +576,44 @@ def broken_templates(tmp_path) -> Path:
     return folder
 
 
-def test_unexpected_failure_exits_1_and_writes_nothing(data_dir, tmp_path, broken_templates):
+def test_broken_template_exits_2_naming_it_and_writes_nothing(data_dir, tmp_path, broken_templates):
     out = tmp_path / "out"
     out.mkdir()
     proc = cli("run", data_dir / "e.npy", "-o", out / "r", "--format", "json,pdf", "--templates",
                broken_templates, cwd=tmp_path)
+    assert_one_line_error(proc, "report.html.j2, line 1", "syntax error")
+    assert leftovers(out) == []  # decided before the computation: nothing is written
+
+
+def test_unexpected_failure_exits_1_and_writes_nothing(data_dir, tmp_path, monkeypatch):
+    import simreport.render.pdf
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the PDF writer broke")
+
+    monkeypatch.setattr(simreport.render.pdf, "render_pdf", boom)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = cli_inproc("run", data_dir / "e.npy", "-o", out / "r", "--format", "json,pdf", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("simreport: unexpected failure"), proc.stderr
-    assert "SIMREPORT_DEBUG" in lines[0]
+    assert "SIMREPORT_DEBUG" in lines[0] and "the PDF writer broke" in lines[0]
     assert leftovers(out) == []  # the JSON was ready but is not written when the PDF fails
 
 
-def test_debug_switch_shows_the_traceback(data_dir, tmp_path, broken_templates):
-    proc = cli("run", data_dir / "e.npy", "-o", tmp_path / "out" / "r", "--format", "html", "--templates",
-               broken_templates, cwd=tmp_path, SIMREPORT_DEBUG="1")
+def test_debug_switch_shows_the_traceback(data_dir, tmp_path, monkeypatch):
+    import simreport.render.html
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the HTML writer broke")
+
+    monkeypatch.setattr(simreport.render.html, "render_html", boom)
+    proc = cli_inproc("run", data_dir / "e.npy", "-o", tmp_path / "out" / "r", "--format", "html", cwd=tmp_path,
+                      SIMREPORT_DEBUG="1")
     assert proc.returncode == 1
-    assert "Traceback" in proc.stderr
+    assert "Traceback" in proc.stderr and "the HTML writer broke" in proc.stderr
     assert not (tmp_path / "out").exists()
 
 

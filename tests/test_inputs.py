@@ -320,9 +320,11 @@ def test_check_embeddings_zero_vectors_several():
 def test_check_embeddings_float32_underflow_is_a_zero_vector():
     x = base_matrix()
     x[2] = 1e-50  # underflows to 0 in float32
-    x[3] = 1e-40  # subnormal in float32 but not zero: accepted
+    x[3] = 1e-40  # subnormal in float32: most of its precision is lost, refused as well
+    x[4] = 1e-30  # small but a normal float32: accepted
     message = str(pytest.raises(InputError, check_embeddings, x, "src").value)
-    assert_rows(message, "src", [2])
+    assert_rows(message, "src", [2, 3])
+    assert "underflow" in message and "float32" in message
 
 
 def test_check_embeddings_beyond_float32():

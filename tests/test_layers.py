@@ -3,13 +3,13 @@
 Every ``import`` in ``src/simreport`` is read with :mod:`ast`, the ones inside functions
 included, so a lazy import cannot hide an upward arrow. Layers, bottom to top:
 
-    errors                 the one error base (and the version)
+    errors                 the one error base (and the version, and the documents' JSON Schema)
     findings, config       the checks and the one option schema
     compute                inputs, prepare, models, engine, runners, kernels, views, clusters, agreement, output
     results                the documents (plain data and JSON), their tables and metrics (frames),
                            and logging them to MLflow (which renders through the documents' own methods)
     test                   cosine_test, compare: compute -> judge -> results
-    render                 documents -> HTML and PDF
+    render                 documents -> HTML and PDF (and signing the PDF)
     top                    api, cli, verify, the package itself, the ValidMind test
 """
 
@@ -24,7 +24,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "simreport"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("errors", ("simreport.errors", "simreport.version")),
+    ("errors", ("simreport.errors", "simreport.version", "simreport.schema")),
     ("schema", ("simreport.findings", "simreport.config", "simreport.numbers", "simreport.threshold_set")),
     ("compute", ("simreport.kernels", "simreport.engine", "simreport.runners", "simreport.dask_runner",
                  "simreport.inputs", "simreport.models", "simreport.views", "simreport.clusters",
@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                  "simreport.pictures", "simreport.torch_engine", "simreport.duplicates")),
     ("results", ("simreport.results", "simreport.frames", "simreport.integrations.mlflow")),
     ("test", ("simreport.cosine_test", "simreport.compare")),
-    ("render", ("simreport.render",)),
+    ("render", ("simreport.render", "simreport.signing")),
     ("top", ("simreport.api", "simreport.cli", "simreport.verify", "simreport.__main__", "simreport",
              "simreport.integrations")),
 ]

@@ -8,6 +8,7 @@ defaults, the file and the flags the user actually typed, in that order.
 from __future__ import annotations
 
 import copy
+import math
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ def _number(lo: float | None = None, hi: float | None = None) -> Callable[[Any],
     def check(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError("must be a number")
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number (not nan or inf)")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise ValueError(f"must lie between {lo} and {hi}")
         return float(value)
@@ -73,10 +76,13 @@ def _optional_text(value: Any) -> str | None:
 def _color_range(value: Any) -> list[float] | str:
     if value == "auto":
         return "auto"
-    if (isinstance(value, list) and len(value) == 2 and all(isinstance(v, (int, float)) for v in value)
-            and value[0] < value[1]):
-        return [float(value[0]), float(value[1])]
-    raise ValueError('must be "auto" or [low, high] with low < high')
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        if not all(math.isfinite(v) for v in value):
+            raise ValueError('must be "auto" or [low, high] of finite numbers (not nan or inf)')
+        if value[0] < value[1]:
+            return [float(value[0]), float(value[1])]
+    raise ValueError('must be "auto" or [low, high], two numbers with low < high')
 
 
 def _formats(value: Any) -> list[str]:
@@ -110,7 +116,10 @@ def _threshold_levels(value: Any) -> dict[str, float] | None:
     for level, number in value.items():
         if level not in LEVELS:
             raise ValueError(f"has unknown level {level!r} (use {', '.join(LEVELS)})")
-        out[level] = _number()(number)
+        try:
+            out[level] = _number()(number)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"has {level} = {number!r}, which {exc}") from None
     return out
 
 
@@ -321,6 +330,12 @@ def read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         raise ConfigError(f"{path}: configuration file not found", file=str(path),
                           reason="configuration file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a configuration file; give the path of a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save the configuration as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})", file=str(path), reason=f"not valid TOML ({exc})") from None
     values = check_values(raw, str(path))

@@ -25,7 +25,7 @@ from simreport.duplicates import (
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.errors import ConfigError
 from simreport.findings import ALL_CHECKS, CHECKS, evaluate, merge_thresholds, summary_of
-from simreport.inputs import Embeddings, short_label
+from simreport.inputs import Embeddings, labels_sha256, short_label
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
 from simreport.runners import compute
@@ -289,7 +289,8 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         environment={"python": platform.python_version(), "numpy": np.__version__,
                      "platform": platform.platform(terse=True)},
         input={"path": data.source, "sha256": data.file_sha256, "array_sha256": data.array_sha256,
-               "n": data.n, "dim": data.dim, "dtype": data.source_dtype, "labels": data.label_source},
+               "n": data.n, "dim": data.dim, "dtype": data.source_dtype, "labels": data.label_source,
+               "labels_sha256": labels_sha256(data.labels)},
         parameters=parameters,
         stats={**_stats_block(stats), "engine": _engine_block(stats, data.labels)},
         near_duplicates=near_duplicates,

@@ -25,13 +25,42 @@ def _task(unit, task: tuple[int, ...], settings: EngineSettings) -> Partial:
         return run_task(unit, task, settings)
 
 
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Refuse, before any computing, a dask scheduler address that does not answer."""
+    import socket
+    from urllib.parse import urlsplit
+
+    scheme, _, rest = address.rpartition("://")
+    if scheme not in ("", "tcp", "tls"):
+        return  # other transports are checked when the client connects
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ValueError(f"--scheduler {address}: not a scheduler address; give tcp://HOST:PORT "
+                         "(engine.scheduler in the configuration)")
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or "timed out"
+        raise ValueError(f"--scheduler {address}: cannot connect ({reason}); start the dask scheduler "
+                         "or fix the address (engine.scheduler in the configuration)") from None
+
+
 def _connect(address: str | None, workers: int):
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise ValueError("the dask engine needs the optional extra: pip install 'simreport[dask]'") from None
     if address:
-        return Client(address), None
+        try:
+            return Client(address, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"--scheduler {address}: cannot connect ({exc}); start the dask scheduler "
+                             "or fix the address (engine.scheduler in the configuration)") from None
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                            dashboard_address=None)
     return Client(cluster), cluster

@@ -8,8 +8,13 @@ and pandas count them) and what to do about it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import math
+import os
+import re
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -67,6 +72,17 @@ def array_sha256(matrix: np.ndarray) -> str:
     return hashlib.sha256(memoryview(data).cast("B")).hexdigest()
 
 
+def labels_text(labels: list[str]) -> str:
+    """The labels as the text attached to a PDF (labels.txt): one per line, line breaks
+    inside a label turned into spaces."""
+    return "\n".join(str(label).replace("\r", " ").replace("\n", " ") for label in labels) + "\n"
+
+
+def labels_sha256(labels: list[str]) -> str:
+    """SHA-256 of :func:`labels_text` (UTF-8): recorded in the results, checked by verify."""
+    return hashlib.sha256(labels_text(labels).encode("utf-8")).hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in 1 MiB chunks."""
     digest = hashlib.sha256()
@@ -93,6 +109,9 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
             raise InputError(f"{source}: the array holds non-numeric values; "
                              "give a numeric (float) array of shape (n, d).", file=str(source)) from None
     array = np.asarray(values)
+    if array.dtype.kind == "b":
+        raise InputError(f"{source}: the array holds true/false values (dtype bool), not numbers; "
+                         "give a float array of shape (n, d).")
     if array.dtype.kind not in "fiu":
         raise InputError(f"{source}: the array has dtype {array.dtype}, not numbers; "
                          "give a float array of shape (n, d).", file=str(source))
@@ -114,12 +133,22 @@ def check_embeddings(values: object, source: str) -> np.ndarray:
             first_col = int(np.flatnonzero(bad[0])[0])
             raise InputError(f"{source}: NaN or infinite values at {_rows_text(rows)} (0-based) "
                              f"(first at row {rows[0]}, column {first_col}); "
-                             "repair or drop these rows and run again.", file=str(source), rows=rows.tolist())
-        too_big = (np.abs(array) > np.finfo(np.float32).max) if array.dtype.itemsize > 4 else np.zeros(1, bool)
-        if too_big.any():
-            rows = np.flatnonzero(too_big.any(axis=1))
-            raise InputError(f"{source}: values beyond the float32 range at {_rows_text(rows)} (0-based); "
-                             "rescale the embeddings.", file=str(source), rows=rows.tolist())
+                             "repair or drop these rows and run again.")
+        if array.dtype.itemsize > 4:
+            magnitude = np.abs(array).max(axis=1)
+            too_big = magnitude > np.finfo(np.float32).max
+            if too_big.any():
+                rows = np.flatnonzero(too_big)
+                raise InputError(f"{source}: values overflow float32 (beyond {np.finfo(np.float32).max:.3g}) at "
+                                 f"{_rows_text(rows)} (0-based); rescale the embeddings (e.g. divide each row "
+                                 "by its norm).")
+            tiny = (magnitude > 0) & (magnitude < np.finfo(np.float32).tiny)
+            if tiny.any():
+                rows = np.flatnonzero(tiny)
+                raise InputError(f"{source}: values underflow in float32 at {_rows_text(rows)} (0-based): the "
+                                 f"largest is {magnitude[rows[0]]:.3g}, below the smallest normal float32 "
+                                 f"({np.finfo(np.float32).tiny:.3g}), so the rows would become zero or lose "
+                                 "their precision; rescale the embeddings (e.g. divide each row by its norm).")
     matrix = np.ascontiguousarray(array, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float64))
     zero = np.flatnonzero(norms == 0)
@@ -162,49 +191,186 @@ def read_labels_file(path: Path) -> list[str]:
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+# working memory of a run besides the file's own values: the float32 matrix and its unit rows
+FLOAT32_COPIES = 2
 
 
-def _magic(path: Path) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read(6)
-
-
-def _read_npy(path: Path, key: str | None) -> np.ndarray:
-    if not _magic(path).startswith(NPY_MAGIC):
-        raise InputError(f"{path}: not a .npy file (no NumPy header; corrupt, or another format "
-                         "renamed?); save the array with numpy.save.", file=str(path))
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (Linux MemAvailable), or None if unknown."""
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-            raise InputError(f"{path}: the .npy file holds Python objects (ragged rows?); "
-                             "save a numeric array of shape (n, d).", file=str(path)) from None
-        raise
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
-def _read_npz(path: Path, key: str | None) -> np.ndarray:
-    if not _magic(path).startswith(ZIP_MAGICS):
+def human_bytes(size: float) -> str:
+    """1.5 GB, 36.0 TB (decimal units)."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if size < 1000 or unit == "PB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} PB"
+
+
+def check_size(source: str, shape: tuple[int, ...], dtype: np.dtype, what: str = "the header") -> None:
+    """Refuse, before anything is allocated, an array that would not fit in memory."""
+    count = math.prod(int(v) for v in shape)
+    raw = count * dtype.itemsize
+    needed = raw + count * 4 * FLOAT32_COPIES
+    available = available_memory()
+    if available is not None and needed > available:
+        dims = " x ".join(str(int(v)) for v in shape)
+        raise InputError(f"{source}: {what} declares {dims} {dtype} values ({human_bytes(raw)}); the test "
+                         f"would need about {human_bytes(needed)} of memory and {human_bytes(available)} is "
+                         "available; use a smaller sample or a machine with more memory.")
+
+
+class HashingReader(io.RawIOBase):
+    """A read-only stream that hashes every byte read through it (SHA-256), so that a
+    file's recorded hash is that of the very bytes parsed."""
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self.handle.readinto(buffer)
+        if count:
+            self.digest.update(memoryview(buffer)[:count])
+        return count or 0
+
+    def finish(self) -> str:
+        """Hash the rest of the file too (bytes after the data) and return the hex digest."""
+        for chunk in iter(lambda: self.handle.read(1 << 20), b""):
+            self.digest.update(chunk)
+        return self.digest.hexdigest()
+
+
+def _read_into(stream, array: np.ndarray) -> bool:
+    """Fill ``array`` (contiguous) from ``stream``; False when the stream ends first."""
+    view, got = memoryview(array.reshape(-1).view(np.uint8)), 0
+    size = array.nbytes
+    while got < size:
+        count = stream.readinto(view[got:])
+        if not count:
+            return False
+        got += count
+    return True
+
+
+def _npy_from_stream(stream, source: str, what: str = "the .npy header") -> np.ndarray:
+    """Parse one .npy stream (magic, header, data) with the size checked before allocating."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(stream)
+        else:
+            shape, fortran, dtype = fmt._read_array_header(stream, version)  # 3.0: utf-8 header
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise InputError(f"{source}: unreadable .npy header ({str(exc).strip()[:120]}); "
+                         "save the array with numpy.save.") from None
+    if dtype.hasobject:
+        raise InputError(f"{source}: the .npy data holds Python objects (ragged rows?); "
+                         "save a numeric array of shape (n, d).")
+    check_size(source, shape, dtype, what)
+    count = math.prod(shape)
+    array = np.empty(count, dtype=dtype)  # numpy's own (aligned) memory
+    if not _read_into(stream, array):
+        raise InputError(f"{source}: the file is truncated: {what} declares "
+                         f"{' x '.join(map(str, shape)) or 'a scalar'} {dtype} values but the data "
+                         "ends early; write the file again.")
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_npy(path: Path, key: str | None) -> tuple[np.ndarray, str]:
+    """The array of a .npy file and the SHA-256 of the bytes it was parsed from."""
+    with open(path, "rb") as handle:
+        if not handle.read(6).startswith(NPY_MAGIC):
+            raise InputError(f"{path}: not a .npy file (no NumPy header; corrupt, or another format "
+                             "renamed?); save the array with numpy.save.")
+        handle.seek(0)
+        reader = HashingReader(handle)
+        array = _npy_from_stream(reader, str(path))
+        return array, reader.finish()
+
+
+def _read_npz(path: Path, key: str | None) -> tuple[np.ndarray, str]:
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if raw[:4] not in ZIP_MAGICS:
         raise InputError(f"{path}: not a .npz archive (no zip header; corrupt, or another format "
-                         "renamed?); save the arrays with numpy.savez.", file=str(path))
-    with np.load(path, allow_pickle=False) as archive:
-        names = list(archive.files)
+                         "renamed?); save the arrays with numpy.savez.")
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        members = {name[:-4]: name for name in archive.namelist() if name.endswith(".npy")}
+        names = list(members)
         if key is None:
             if len(names) != 1:
                 raise InputError(f"{path}: the archive holds {len(names)} arrays ({', '.join(names) or 'none'}); "
                                  "choose one with --key NAME.", file=str(path))
             key = names[0]
-        if key not in names:
+        if key not in members:
             raise InputError(f"{path}: no array named {key!r} in the archive (it has {', '.join(names)}); "
-                             "fix --key.", file=str(path))
-        try:
-            value = archive[key]
-        except ValueError:
-            raise InputError(f"{path}: array {key!r} holds Python objects (ragged rows?); "
-                             "save a numeric array of shape (n, d).", file=str(path)) from None
-        if not isinstance(value, np.ndarray):
-            raise InputError(f"{path}: member {key!r} of the archive is not a .npy array; "
-                             "save the arrays with numpy.savez.", file=str(path))
-        return value
+                             "fix --key.")
+        info = archive.getinfo(members[key])
+        available = available_memory()
+        if available is not None and info.file_size > available:
+            raise InputError(f"{path}: array {key!r} inflates to {human_bytes(info.file_size)} and "
+                             f"{human_bytes(available)} of memory is available; use a smaller sample.")
+        with archive.open(info) as member:
+            array = _npy_from_stream(member, str(path), f"array {key!r} of the archive")
+            member.read()  # to the end of the member: the zip CRC is checked there
+    return array, digest
+
+
+CSV_DELIMITERS = (",", ";", "\t", "|")
+DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
+
+
+def sniff_csv(text: str, source: str) -> tuple[str, str]:
+    """(delimiter, decimal mark) of a CSV text, from its first lines; refused when no
+    delimiter gives every line the same number of fields."""
+    lines = [line for line in text.splitlines()[:200] if line.strip()][:50]
+    if not lines:
+        return ",", "."
+    counts: dict[str, list[int]] = {}
+    for delimiter in CSV_DELIMITERS:
+        counts[delimiter] = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    consistent = [d for d in CSV_DELIMITERS if len(set(counts[d])) == 1]
+    several = [d for d in consistent if counts[d][0] > 1]
+    multi = [d for d in CSV_DELIMITERS if max(counts[d]) > 1]
+    if several:
+        delimiter = max(several, key=lambda d: counts[d][0])
+    elif "," in consistent and not multi:
+        delimiter = ","  # one column (a column of vectors, say)
+    else:
+        shown = "; ".join(f"{d!r} gives {_counts_text(counts[d])}" for d in multi)
+        raise InputError(f"{source}: cannot tell how the fields are separated: no delimiter gives every line "
+                         f"the same number of fields (fields per line: {shown}); save the table with one "
+                         "delimiter and the same number of fields on every line.")
+    decimal = "."
+    if delimiter != ",":
+        cells = [cell for row in csv.reader(lines[1:], delimiter=delimiter) for cell in row]
+        if any(DECIMAL_COMMA.match(cell) for cell in cells):
+            decimal = ","
+    return delimiter, decimal
+
+
+def _counts_text(counts: list[int]) -> str:
+    values = sorted(set(counts))
+    return ", ".join(str(v) for v in values[:5]) + (" ..." if len(values) > 5 else "")
 
 
 def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: str | None,
@@ -230,6 +396,10 @@ def table_to_matrix(frame, path: Path, vector_column: str | None, label_column: 
         raise InputError(f"{path}: the table has no columns besides the labels ({label_column!r}); it needs "
                          f"embedding values, or, to embed the texts with a model first, give {embed}.",
                          file=str(path))
+    flags = [c for c in numeric if pd.api.types.is_bool_dtype(frame[c])]
+    if flags:
+        raise InputError(f"{path}: column {flags[0]!r} holds true/false values (dtype bool), not numbers; "
+                         "give numeric columns only, or name the label column with --label-column.")
     bad = [c for c in numeric if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         col = bad[0]
@@ -276,7 +446,10 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
                              "every row needs an embedding.", file=str(path))
         if not isinstance(value, (list, tuple, np.ndarray)):
             raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} is not a vector; "
-                             "each cell must hold a list of numbers.", file=str(path))
+                             "each cell must hold a list of numbers.")
+        if np.asarray(value).dtype.kind == "b" or (len(value) and isinstance(value[0], (bool, np.bool_))):
+            raise InputError(f"{path}: row {k} (0-based data row) of column {name!r} holds true/false values "
+                             "(dtype bool), not numbers; vectors must contain numbers only.")
         rows.append(value)
     lengths = np.array([len(v) for v in rows])
     if lengths.size and (lengths != lengths[0]).any():
@@ -300,16 +473,35 @@ def _column_to_matrix(column, path: Path, name: str, from_text: bool) -> np.ndar
 def read_frame(path: Path, fix: str = "", text_columns: tuple[str, ...] = ()):
     """A .csv or .parquet table as a pandas DataFrame; InputError (with ``fix`` appended) when
     it cannot be read. ``text_columns`` are read from a CSV as text, whatever they look like."""
+    return read_frame_hashed(path, fix, text_columns)[0]
+
+
+def read_frame_hashed(path: Path, fix: str = "", text_columns: tuple[str, ...] = ()):
+    """(DataFrame, SHA-256 of the very bytes parsed): the file is read once; a CSV's delimiter
+    and decimal mark are detected (or the file refused), a parquet file's size checked first."""
     import pandas as pd
 
     suffix = path.suffix.lower()
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype={c: "string" for c in text_columns} or None)
-        return pd.read_parquet(path)
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InputError(f"{path}: not UTF-8 text; save the CSV as UTF-8.", file=str(path)) from None
+            delimiter, decimal = sniff_csv(text, str(path))
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, index_col=False,
+                                dtype={c: "string" for c in text_columns} or None)
+        else:
+            _check_parquet_size(raw, path)
+            frame = pd.read_parquet(io.BytesIO(raw))
+    except InputError:
+        raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read the {suffix[1:]} file ({first}){fix}.", file=str(path)) from None
+    return frame, digest
 
 
 def require_column(frame, name: str, source: object, option: str) -> None:
@@ -321,18 +513,35 @@ def require_column(frame, name: str, source: object, option: str) -> None:
                          file=str(source), key=name)
 
 
-def _read_table(path: Path, vector_column: str | None, label_column: str | None) -> tuple[np.ndarray, list | None]:
+def _read_table(path: Path, vector_column: str | None, label_column: str | None
+                ) -> tuple[np.ndarray, list | None, str]:
     import pandas as pd
 
     suffix = path.suffix.lower()
-    frame = read_frame(path, f"; check that it is a valid {suffix[1:].upper()} table")
+    frame, digest = read_frame_hashed(path, f"; check that it is a valid {suffix[1:].upper()} table")
     if frame.empty:
         raise InputError(f"{path}: the table has no rows; it needs at least 2 embeddings.", file=str(path))
     labels = None
     if label_column is not None:
         require_column(frame, label_column, path, "--label-column")
         labels = ["" if pd.isna(v) else str(v) for v in frame[label_column].tolist()]
-    return table_to_matrix(frame, path, vector_column, label_column, suffix == ".csv"), labels
+    return table_to_matrix(frame, path, vector_column, label_column, suffix == ".csv"), labels, digest
+
+
+def _check_parquet_size(raw: bytes, path: Path) -> None:
+    """Refuse a parquet file whose row groups inflate beyond the available memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(pa.BufferReader(raw)).metadata
+    except (pa.ArrowException, OSError, ValueError):
+        return  # unreadable: pandas will say so
+    size = sum(meta.row_group(k).total_byte_size for k in range(meta.num_row_groups))
+    available = available_memory()
+    if available is not None and size * 3 > available:
+        raise InputError(f"{path}: the table inflates to {human_bytes(size)} and {human_bytes(available)} of "
+                         "memory is available; use a smaller sample or a machine with more memory.")
 
 
 def load_embeddings(
@@ -359,11 +568,11 @@ def load_embeddings(
     labels = None
     try:
         if suffix == ".npy":
-            raw = _read_npy(path, key)
+            raw, digest = _read_npy(path, key)
         elif suffix == ".npz":
-            raw = _read_npz(path, key)
+            raw, digest = _read_npz(path, key)
         else:
-            raw, labels = _read_table(path, vector_column, label_column)
+            raw, labels, digest = _read_table(path, vector_column, label_column)
     except InputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
@@ -384,7 +593,7 @@ def load_embeddings(
         matrix=matrix,
         labels=labels,
         source=path.name,
-        file_sha256=file_sha256(path),
+        file_sha256=digest,  # of the very bytes parsed, not of the file as it is now
         array_sha256=array_sha256(matrix),
         source_dtype=source_dtype,
         label_source=label_source,

@@ -61,8 +61,15 @@ def json_text(value: object, indent: int = 1, depth: int = 0) -> str:
 def created_timestamp() -> str:
     """UTC ISO-8601 'now', or SOURCE_DATE_EPOCH when set (reproducible output)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = (datetime.fromtimestamp(int(epoch), tz=UTC) if epoch
-              else datetime.now(tz=UTC).replace(microsecond=0))
+    if not epoch:
+        return datetime.now(tz=UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = datetime.fromtimestamp(int(epoch), tz=UTC)
+        if moment.year < 1970 or moment.year > 9999:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970 "
+                         "(the environment variable for reproducible output); fix or unset it") from None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -339,12 +346,18 @@ def document_from_dict(data: object) -> ReportDocument:
 
 
 def load_document(path: str | Path) -> ReportDocument:
-    """Read a JSON written by simreport: a single run's results or a comparison."""
+    """Read a JSON written by simreport (a single run's results or a comparison), checked
+    against the shipped JSON Schema first (:class:`~simreport.schema.SchemaViolation`
+    names the key path of the first violation)."""
+    from simreport.schema import parse_json, validate_document
+
     path = Path(path)
     try:
-        return document_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: results file not found") from None
+    validate_document(data, str(path))
+    return document_from_dict(data)
 
 
 def load_result(path: str | Path) -> Result:

@@ -1,103 +1,503 @@
 """Check a simreport PDF against the evidence inside it (``simreport verify``).
 
-The PDF carries the results JSON as an attached file. Its SHA-256 gives the report ID,
-which is also printed on every page and stored in the PDF's metadata; an attachment
-that was changed after rendering no longer matches. When the input file is given, its
-SHA-256 is compared with the one the results record.
+What is checked, and what each check establishes:
+
+* the results JSON attached to the PDF follows the shipped schema, and its SHA-256 gives
+  the report ID printed on page 1 and stored in the metadata;
+* nothing was appended after the document was written (no incremental update, except
+  the one revision that holds a signature), and the PDF is exactly what the attached
+  results render to with this simreport (same page count, same pages, byte for byte);
+* the other attachments (labels, input fingerprint) agree with the results;
+* a signature, when there is one: cryptographically intact, covering the whole file,
+  its signer and signing time, and whether the signer chains to a trusted certificate;
+* with INPUT: the input file's SHA-256, and the whole test re-run on INPUT with the
+  parameters recorded in the results, every statistic, count, pair and finding compared.
+
+Without a signature, anybody with simreport can write a PDF that passes every check;
+without INPUT, nothing ties the numbers to any data. :attr:`Verification.notes` says so.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simreport.errors import InputError, VerifyError
-from simreport.inputs import file_sha256
+from simreport.errors import InputError
 from simreport.render.pdf import RESULTS_ATTACHMENT
 from simreport.results import Result, document_from_dict, report_id_of
+
+MAX_DIFFERENCES = 8
+EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
+# the order in which simreport attaches files after the results (cli._data_attachments)
+ATTACHMENT_ORDER = ("labels.txt", "input-fingerprint.json")
+# results keys compared after a recomputation; the rest (tool, environment, created, timings,
+# configuration, model, extra) describe the run, not the data
+RECOMPUTED_KEYS = ("input", "parameters", "stats", "near_duplicates", "most_similar", "opposed", "nearest_neighbour",
+                   "identical_rows", "findings", "summary", "heatmap", "overview", "clusters", "report")
+IGNORED_PARAMETERS = ("runner", "workers", "scheduler", "tile_size")
+PICTURE_KEYS = ("heatmap", "overview", "clusters")
+IGNORED_PATHS = ("stats.engine",)  # which engine and device ran the pass, not what it found
 
 
 @dataclass
 class Verification:
-    """What the report claims and which checks passed."""
+    """What the report claims, which checks passed, and what could not be established."""
 
     claims: list[tuple[str, str]] = field(default_factory=list)
     checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (name, passed, detail)
+    notes: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return bool(self.checks) and all(ok for _, ok, _ in self.checks)
 
+    def check(self, name: str, ok: bool, detail: str) -> bool:
+        self.checks.append((name, bool(ok), detail))
+        return bool(ok)
 
-def read_attachments(path: Path) -> tuple[dict[str, bytes], dict[str, str], str]:
-    """(attachments by name, document info, text of page 1) of a PDF."""
-    import subprocess
 
+@dataclass
+class PdfEvidence:
+    """What verify reads from the PDF file (once, from one read of its bytes)."""
+
+    data: bytes
+    attachments: dict[str, bytes]
+    attachment_names: list[str]
+    info: dict[str, str]
+    first_page: str
+    pages: int
+    revisions: list[int]  # byte offsets just after each %%EOF marker
+    variant: str
+
+
+def read_pdf(path: Path) -> PdfEvidence:
+    """Read a PDF's bytes, attachments, metadata, page-1 text and revision ends."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found; give the path of a simreport PDF.") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder; give the path of a simreport PDF.") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc}).") from None
+    if not data.startswith(b"%PDF-"):
+        raise InputError(f"{path}: not a PDF (no %PDF header); give a PDF written by simreport.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
         attachments = {name: contents[0] for name, contents in reader.attachments.items() if contents}
         info = {str(k).lstrip("/"): str(v) for k, v in (reader.metadata or {}).items()}
-    except FileNotFoundError:
-        raise VerifyError(f"{path}: file not found; give the path of a simreport PDF.", file=str(path)) from None
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise VerifyError(f"{path}: not a readable PDF ({exc}); give a PDF written by simreport.",
-                          file=str(path)) from None
+        pages = len(reader.pages)
+        first_page = _page_text(data, reader)
+        variant = _variant(reader)
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError,
+            RecursionError) as exc:
+        raise InputError(f"{path}: not a readable PDF ({str(exc)[:120]}); give a PDF written by simreport.") from None
+    revisions = [m.end() for m in EOF_MARKER.finditer(data)]
+    return PdfEvidence(data, attachments, list(attachments), info, first_page, pages, revisions, variant)
+
+
+def _page_text(data: bytes, reader) -> str:
+    import subprocess
+
     try:
-        first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"], capture_output=True,
-                                    text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        first_page = reader.pages[0].extract_text().replace("\x00", "") if reader.pages else ""
-    return attachments, info, first_page
+        return subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-", "-"], input=data, capture_output=True,
+                              check=True, timeout=60).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return reader.pages[0].extract_text().replace("\x00", "") if reader.pages else ""
 
 
-def verify_report(pdf: Path, input_file: Path | None = None) -> Verification:
-    """Extract the results from a report PDF and check them (and the input, when given)."""
-    attachments, info, first_page = read_attachments(pdf)
+def _variant(reader) -> str:
+    """The PDF variant WeasyPrint was asked for, from the XMP metadata (pdf/a-3b, ..., none)."""
+    try:
+        root = reader.trailer["/Root"]
+        xmp = root["/Metadata"].get_object().get_data().decode("utf-8", "replace") if "/Metadata" in root else ""
+    except (KeyError, AttributeError, ValueError):
+        xmp = ""
+    part = re.search(r"pdfaid:part[^0-9]{0,3}(\d)", xmp)
+    level = re.search(r"pdfaid:conformance[^A-Za-z]{0,3}([A-Za-z])", xmp)
+    if part and level:
+        return f"pdf/a-{part.group(1)}{level.group(1).lower()}"
+    if re.search(r"pdfuaid:part", xmp):
+        return "pdf/ua-1"
+    return "none"
+
+
+def verify_report(pdf: Path, input_file: Path | None = None, *, trust: list[Path] | None = None,
+                  templates: Path | None = None, labels_file: Path | None = None, key: str | None = None,
+                  vector_column: str | None = None, label_column: str | None = None) -> Verification:
+    """Check a report PDF: its own consistency, its signature (if any) and, given the input
+    file, the recomputed results. See the module's description."""
+    evidence = read_pdf(pdf)
     outcome = Verification()
-    if RESULTS_ATTACHMENT not in attachments:
-        raise VerifyError(f"{pdf}: no {RESULTS_ATTACHMENT} attached; this PDF was not written by simreport "
-                         "(or its attachment was removed).", file=str(pdf))
-    raw = attachments[RESULTS_ATTACHMENT]
-    try:
-        document = document_from_dict(json.loads(raw.decode("utf-8")))
-        problem = None
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
-        document, problem = None, str(exc)
+    if RESULTS_ATTACHMENT not in evidence.attachments:
+        raise InputError(f"{pdf}: no {RESULTS_ATTACHMENT} attached; this PDF was not written by simreport "
+                         "(or its attachment was removed).")
+    raw = evidence.attachments[RESULTS_ATTACHMENT]
+    document, problem = _document(raw)
     computed_id = report_id_of(raw, document.ID_PREFIX if document is not None else "SR")
-    stated_id = info.get("simreportreportid", "")
-    outcome.checks.append(("report ID in the PDF metadata matches the attached results", computed_id == stated_id,
-                           f"attachment gives {computed_id}, metadata says {stated_id or '(none)'}"))
-    compact_page = "".join(first_page.split())
-    outcome.checks.append(("report ID printed on page 1 matches the attached results",
-                           computed_id in compact_page, f"looked for {computed_id} on page 1"))
-    if document is None:
-        outcome.checks.append(("attached results are readable simreport JSON", False, problem))
+    stated_id = evidence.info.get("simreportreportid", "")
+    outcome.check("report ID in the PDF metadata matches the attached results", computed_id == stated_id,
+                  f"attachment gives {computed_id}, metadata says {stated_id or '(none)'}")
+    outcome.check("report ID printed on page 1 matches the attached results",
+                  computed_id in "".join(evidence.first_page.split()), f"looked for {computed_id} on page 1")
+    if not outcome.check("attached results follow the simreport schema", document is not None,
+                         problem or f"schema {document.schema_version}"):
         return outcome
-    outcome.checks.append(("attached results are readable simreport JSON", True,
-                           f"schema {document.schema_version}"))
     outcome.claims = _claims(document, computed_id)
+    signed_end = _signatures(evidence, outcome, trust or [])
+    _revisions(evidence, outcome, signed_end)
+    _attachments(evidence, document, outcome)
+    if outcome.passed:
+        _rendering(evidence, document, outcome, templates, signed_end)
+    else:
+        outcome.notes.append("The PDF was not compared with a fresh rendering of its results: earlier checks "
+                             "failed already.")
+    if input_file is not None:
+        _input_checks(document, evidence, input_file, outcome, labels_file=labels_file, key=key,
+                      vector_column=vector_column, label_column=label_column)
+    else:
+        outcome.notes.append("Without INPUT, verify cannot establish that these numbers were computed from any "
+                             "particular data, only that the PDF, its pages and its attached results agree with "
+                             "each other. Give the input file to re-run the test and compare every number.")
+    return outcome
+
+
+def _document(raw: bytes):
+    """(document, None) or (None, why it is not a valid simreport document)."""
+    from simreport.schema import SchemaViolation, parse_json, validate_document
+
+    try:
+        data = parse_json(raw.decode("utf-8"))
+        validate_document(data, RESULTS_ATTACHMENT)
+        return document_from_dict(data), None
+    except SchemaViolation as exc:
+        return None, str(exc).removeprefix(f"{RESULTS_ATTACHMENT}: ").split("; the file does not follow")[0]
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError, RecursionError) as exc:
+        return None, f"not readable simreport JSON ({str(exc)[:120]})"
+
+
+def _signatures(evidence: PdfEvidence, outcome: Verification, trust: list[Path]) -> int | None:
+    """Signature checks; the byte offset where the signed revision began (None if unsigned)."""
+    from simreport.signing import SigningUnavailable, check_signatures
+
+    try:
+        found = check_signatures(evidence.data, trust)
+    except SigningUnavailable as exc:
+        if b"/ByteRange" in evidence.data:
+            outcome.check("signature checked", False, str(exc))
+        else:
+            outcome.notes.append(_UNSIGNED)
+        return None
+    if not found:
+        outcome.notes.append(_UNSIGNED)
+        if trust:
+            outcome.check("signed by a signer that chains to --trust", False, "the PDF carries no signature")
+        return None
+    if len(found) > 1:
+        outcome.check("one signature, by simreport --sign", False, f"{len(found)} signatures")
+    sig = found[-1]
+    outcome.claims += [("Signed by", sig.signer), ("Signer certificate issued by", sig.issuer),
+                       ("Signing time (signer's clock)", sig.signing_time)]
+    outcome.check("signature is cryptographically intact and valid", sig.intact and sig.valid, sig.detail)
+    outcome.check("signature covers the whole file", sig.whole_file, sig.coverage)
+    if sig.self_signed:
+        outcome.claims.append(("Signer certificate", "self-signed (identity not vouched for by anyone)"))
+    if trust:
+        outcome.check("signer chains to a certificate given with --trust", sig.trusted,
+                      "trusted" if sig.trusted else f"not trusted: {sig.trust_detail}")
+    else:
+        outcome.notes.append("The signer's identity is not anchored: give --trust CA.pem (your institution's "
+                             "certificate authority) to check who signed." +
+                             (" The signer's certificate is self-signed." if sig.self_signed else ""))
+    return sig.signed_from
+
+
+_UNSIGNED = ("The PDF is not signed: anybody with simreport can write a PDF that passes these checks; only a "
+             "signature (simreport run --sign) ties the document to a signer.")
+
+
+def _revisions(evidence: PdfEvidence, outcome: Verification, signed_from: int | None) -> None:
+    data, ends = evidence.data, evidence.revisions
+    trailing = data[ends[-1]:].strip() if ends else data
+    expected = 1 if signed_from is None else 2
+    if signed_from is not None and len(ends) >= 1 and ends[0] != signed_from:
+        expected = len(ends) + 1  # the signature does not start right after the document: fail below
+    ok = len(ends) == expected and not trailing
+    detail = (f"{len(ends)} revision(s), " + ("nothing after the end" if not trailing
+                                               else f"{len(trailing)} bytes after the last %%EOF"))
+    if signed_from is not None:
+        detail += "; the second revision holds the signature"
+    outcome.check("nothing was appended after simreport wrote the document (no incremental update)", ok, detail)
+
+
+def _attachments(evidence: PdfEvidence, document, outcome: Verification) -> None:
+    attachments = evidence.attachments
+    unknown = [name for name in attachments if name not in (RESULTS_ATTACHMENT, *ATTACHMENT_ORDER)]
+    if unknown:
+        outcome.check("no attachments besides simreport's own", False, ", ".join(unknown))
     if "input-fingerprint.json" in attachments:
         try:
             fingerprint = json.loads(attachments["input-fingerprint.json"])
-            same = all(fingerprint.get(key) == document.input.get(key) for key in ("path", "n"))
-            if isinstance(document, Result):
-                same = same and fingerprint.get("array_sha256") == document.input["array_sha256"]
-        except (json.JSONDecodeError, AttributeError):
+            keys = ("path", "sha256", "array_sha256", "n", "dim", "dtype")
+            same = isinstance(fingerprint, dict) and all(fingerprint.get(k) == document.input.get(k) for k in keys
+                                                         if k in fingerprint or k in document.input)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             same = False
-        outcome.checks.append(("attached input fingerprint agrees with the results", same, "input-fingerprint.json"))
-    if input_file is not None:
-        if not input_file.is_file():
-            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.",
-                             file=str(input_file))
+        outcome.check("attached input fingerprint agrees with the results", same, "input-fingerprint.json")
+    if "labels.txt" in attachments:
+        recorded = document.input.get("labels_sha256") if isinstance(document, Result) else None
+        if recorded is None:
+            outcome.notes.append("labels.txt is attached but the results record no labels hash (written by an "
+                                 "older simreport): the labels are not checked.")
+        else:
+            import hashlib
+
+            actual = hashlib.sha256(attachments["labels.txt"]).hexdigest()
+            outcome.check("attached labels are the ones the results were computed with", actual == recorded,
+                          f"labels.txt {actual[:16]}..., results {recorded[:16]}...")
+
+
+def _rendering(evidence: PdfEvidence, document, outcome: Verification, templates: Path | None,
+               signed_from: int | None) -> None:
+    """Compare the PDF (before any signature) with a fresh rendering of its attached results."""
+    from simreport import __version__
+
+    written_by = document.tool.get("version")
+    recorded_templates = ((getattr(document, "configuration", None) or {}).get("render") or {}).get("templates")
+    if written_by != __version__:
+        outcome.notes.append(f"The pages were not compared with a fresh rendering: the PDF was written by "
+                             f"simreport {written_by} and this is {__version__}.")
+        return
+    if recorded_templates and templates is None:
+        outcome.notes.append(f"The pages were not compared with a fresh rendering: the report was rendered with "
+                             f"the templates in {recorded_templates}; give them with --templates.")
+        return
+    from simreport.render.pdf import render_pdf
+
+    extra = {name: evidence.attachments[name] for name in ATTACHMENT_ORDER if name in evidence.attachments}
+    fresh = render_pdf(document, templates, evidence.variant, extra or None)
+    original = evidence.data[:signed_from] if signed_from is not None else evidence.data
+    if original == fresh:
+        outcome.check("the PDF is exactly what its attached results render to (same pages, byte for byte)", True,
+                      f"{evidence.pages} pages, {evidence.variant}")
+        return
+    mine, theirs = page_fingerprints(original), page_fingerprints(fresh)
+    if len(mine) != len(theirs):
+        outcome.check("page count matches what simreport wrote", False,
+                      f"the PDF has {len(mine)} pages; its attached results render to {len(theirs)}")
+        return
+    outcome.check("page count matches what simreport wrote", True, f"{len(mine)} pages")
+    page = next((k for k, (x, y) in enumerate(zip(mine, theirs, strict=True), start=1) if x != y), None)
+    if page is None:
+        outcome.check("every page is what its attached results render to (content, drawings and images)", True,
+                      f"{len(mine)} pages; the file differs from a fresh rendering outside the pages")
+        outcome.notes.append("The pages were compared as content streams and images; fonts and document-level "
+                             "metadata were not.")
+        return
+    outcome.check("every page is what its attached results render to (content, drawings and images)", False,
+                  f"page {page} differs from a fresh rendering of the attached results (an overlay or an edit; "
+                  "fonts or a WeasyPrint version other than the writer's change the rendering too)")
+
+
+def page_fingerprints(pdf: bytes) -> list[str]:
+    """One SHA-256 per page over its content stream and, recursively, the streams of the
+    form XObjects and images it draws (by resource name)."""
+    import hashlib
+
+    from pypdf import PdfReader
+
+    def feed(digest, resources, seen: set, depth: int) -> None:
+        if depth > 8 or resources is None:
+            return
+        xobjects = resources.get_object().get("/XObject") if hasattr(resources, "get_object") else None
+        if xobjects is None:
+            return
+        xobjects = xobjects.get_object()
+        for name in sorted(xobjects):
+            ref = xobjects.raw_get(name)
+            ident = getattr(ref, "idnum", None)
+            if ident is not None and ident in seen:
+                continue
+            seen.add(ident)
+            stream = xobjects[name].get_object()
+            digest.update(str(name).encode())
+            digest.update(stream.get_data())
+            feed(digest, stream.get("/Resources"), seen, depth + 1)
+
+    out = []
+    try:
+        for page in PdfReader(io.BytesIO(pdf)).pages:
+            digest = hashlib.sha256()
+            contents = page.get_contents()
+            digest.update(contents.get_data() if contents is not None else b"")
+            feed(digest, page.get("/Resources"), set(), 0)
+            out.append(digest.hexdigest())
+    except Exception as exc:
+        out.append(f"unreadable: {exc}")
+    return out
+
+
+def _input_checks(document, evidence: PdfEvidence, input_file: Path, outcome: Verification, **read) -> None:
+    from simreport.inputs import check_labels, load_embeddings
+
+    if not input_file.is_file():
+        raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
+    recorded = _input_hashes(document)
+    if not isinstance(document, Result) or document.model is not None:
+        from simreport.inputs import file_sha256
+
         actual = file_sha256(input_file)
-        recorded = _input_hashes(document)
-        outcome.checks.append((f"SHA-256 of {input_file.name} matches the report", actual in recorded,
-                               f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}"))
-    return outcome
+        outcome.check(f"SHA-256 of {input_file.name} matches the report", actual in recorded,
+                      f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}")
+        why = ("a comparison's numbers come from two models" if not isinstance(document, Result)
+               else "the embeddings came from texts embedded by a model")
+        outcome.notes.append(f"The numbers were not recomputed ({why}); only the input file's hash was checked.")
+        return
+    label_column, labels_file, attached, label_note = _label_source(document, evidence, read)
+    data = load_embeddings(input_file, key=read.get("key"), vector_column=read.get("vector_column"),
+                           label_column=label_column, labels_file=labels_file)
+    outcome.check(f"SHA-256 of {input_file.name} matches the report", data.file_sha256 in recorded,
+                  f"file {data.file_sha256}, report {' / '.join(h or '(none)' for h in recorded)}")
+    if attached is not None:
+        data.labels = check_labels(attached, data.n, "labels.txt attached to the PDF")
+    if attached is not None or labels_file is not None:
+        data.label_source = document.input.get("labels", data.label_source)
+    if label_note:
+        data.label_source = document.input.get("labels", data.label_source)
+        outcome.notes.append(label_note)
+    fresh = _recompute(document, data)
+    differences = compare_results(document.to_dict(), fresh.to_dict(), labels=not label_note)
+    outcome.differences = differences
+    shown = "; ".join(differences[:3]) + (f"; ... ({len(differences)} differences)" if len(differences) > 3 else "")
+    outcome.check(f"re-running the test on {input_file.name} gives every statistic, count, pair and finding "
+                  "of the report", not differences, shown or "all agree (floats to 1e-6 relative, pictures to 1e-3)")
+
+
+def _label_source(document: Result, evidence: PdfEvidence, read: dict):
+    """(label column, labels file, labels attached to the PDF, note when the labels cannot be had)."""
+    source = document.input.get("labels", "index")
+    if read.get("labels_file") is not None:
+        return None, read["labels_file"], None, None
+    if read.get("label_column") is not None:
+        return read["label_column"], None, None, None
+    if source.startswith("column "):
+        return source.removeprefix("column "), None, None, None
+    if source.startswith("file "):
+        if "labels.txt" in evidence.attachments:
+            lines = evidence.attachments["labels.txt"].decode("utf-8", "replace").split("\n")
+            if lines and lines[-1] == "":
+                lines.pop()
+            return None, None, [line.rstrip("\r") for line in lines], None
+        return None, None, None, (f"The labels came from {source.removeprefix('file ')}, which is neither attached "
+                                  "nor given with --labels: labels were left out of the comparison.")
+    return None, None, None, None
+
+
+def _recompute(document: Result, data) -> Result:
+    from simreport.cosine_test import TestOptions, cosine_similarity_test
+
+    p = document.parameters
+    color_range = p.get("color_range", [-1.0, 1.0])
+    options = TestOptions(
+        title=p.get("title", "Cosine similarity test"), near_duplicate_threshold=p["near_duplicate_threshold"],
+        opposed_threshold=p["opposed_threshold"], ladder=tuple(p.get("ladder", TestOptions.ladder)),
+        top_k=p.get("top_k", TestOptions.top_k), lowest_k=p.get("lowest_k", TestOptions.lowest_k),
+        display_cap=p.get("display_cap", TestOptions.display_cap),
+        heatmap_order=p.get("heatmap_order", TestOptions.heatmap_order), seed=p.get("seed", 0),
+        thresholds=p["thresholds"], color_scale=p.get("color_scale", TestOptions.color_scale),
+        color_range=None if color_range == "auto" else tuple(color_range),
+        tile_size=p.get("tile_size", TestOptions.tile_size),
+        report={k: v for k, v in (document.report or {}).items() if k != "title"},
+        configuration=document.configuration)
+    return cosine_similarity_test(data, options)
+
+
+def compare_results(recorded: dict, fresh: dict, labels: bool = True) -> list[str]:
+    """Every difference between a recorded and a recomputed results dict, as 'key.path: recorded X,
+    recomputed Y' (floats within 1e-6 relative, picture values within 1e-3, agree)."""
+    out: list[str] = []
+    for key in RECOMPUTED_KEYS:
+        a, b = recorded.get(key), fresh.get(key)
+        if key == "input":
+            a = {k: v for k, v in (a or {}).items() if k != "path"}
+            b = {k: v for k, v in (b or {}).items() if k != "path"}
+            if not labels:
+                a.pop("labels_sha256", None)
+                b.pop("labels_sha256", None)
+        if key == "parameters":
+            a = {k: v for k, v in (a or {}).items() if k not in IGNORED_PARAMETERS}
+            b = {k: v for k, v in (b or {}).items() if k not in IGNORED_PARAMETERS}
+        _diff(a, b, key, out, key in PICTURE_KEYS, labels)
+        if len(out) >= 50:
+            break
+    return out
+
+
+def _diff(a, b, path: str, out: list[str], picture: bool, labels: bool) -> None:
+    if path in IGNORED_PATHS:
+        return
+    if not labels and (path.endswith((".label_i", ".label_j")) or re.search(r"(heatmap\.labels|examples)", path)):
+        return
+    if picture and (_is_picture(a) or _is_picture(b)):
+        _diff_picture(a, b, path, out)
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a or k not in b:
+                out.append(f"{path}.{k}: {'missing in the report' if k not in a else 'not recomputed'}")
+            else:
+                _diff(a[k], b[k], f"{path}.{k}", out, picture, labels)
+        return
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            out.append(f"{path}: the report lists {len(a)} entries, the recomputation {len(b)}")
+            return
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            _diff(x, y, f"{path}[{k}]", out, picture, labels)
+        return
+    if isinstance(a, float) or isinstance(b, float):
+        if (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
+                and not isinstance(b, bool)
+                and math.isclose(a, b, rel_tol=1e-6, abs_tol=1.1e-3 if picture else 1e-9)):
+            return
+    elif a == b and type(a) is type(b):
+        return
+    out.append(f"{path}: report {_short(a)}, recomputed {_short(b)}")
+
+
+def _is_picture(value) -> bool:
+    return isinstance(value, dict) and "encoding" in value and "data" in value
+
+
+def _diff_picture(a, b, path: str, out: list[str]) -> None:
+    """Pictures (heatmap cells, cluster means) agree when every cell is within 1e-3."""
+    import numpy as np
+
+    from simreport.pictures import decode_picture
+
+    try:
+        x, y = decode_picture(a), decode_picture(b)
+    except (ValueError, TypeError, KeyError):
+        out.append(f"{path}: the picture cannot be decoded")
+        return
+    if x.shape != y.shape:
+        out.append(f"{path}: report shape {list(x.shape)}, recomputed {list(y.shape)}")
+    elif not np.allclose(x, y, rtol=0.0, atol=1.1e-3, equal_nan=True):
+        cell = np.unravel_index(int(np.nanargmax(np.abs(np.nan_to_num(x - y, nan=9.0)))), x.shape)
+        out.append(f"{path}: cell {list(map(int, cell))} is {x[cell]:.4f} in the report, {y[cell]:.4f} recomputed")
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _input_hashes(document) -> list[str | None]:
@@ -133,3 +533,4 @@ def _claims(document, report_id: str) -> list[tuple[str, str]]:
         ("Tool", f"{result.tool['name']} {result.tool['version']}"),
         ("Outcome", outcome),
     ] + findings
+

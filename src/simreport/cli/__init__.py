@@ -16,7 +16,7 @@ import click
 
 from simreport.cli.compare import compare
 from simreport.cli.config import config_command
-from simreport.cli.documents import render, verify
+from simreport.cli.documents import render, schema_command, verify
 from simreport.cli.run import demo, run
 from simreport.version import __version__
 
@@ -55,7 +55,7 @@ def main() -> None:
     """simreport: the cosine-similarity test for embedding models, as a validation report."""
 
 
-for command in (run, demo, render, config_command, verify, compare):
+for command in (run, demo, render, config_command, verify, compare, schema_command):
     main.add_command(command)
 
 __all__ = ["main"]

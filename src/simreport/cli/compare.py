@@ -18,6 +18,7 @@ from simreport.cli.shared import (
     guard,
     input_options,
     outcome_options,
+    output_prefix,
     parse_thresholds,
     progress_bar,
     test_options,
@@ -78,7 +79,7 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
         if vector_column is not None or key is not None:
             raise UsageProblem("--model embeds texts; --vector-column and --key are for embedding files")
         source = inputs[0]
-        prefix = prefix or Path("reports") / f"{source.stem}-comparison"
+        prefix = output_prefix(prefix, Path("reports") / f"{source.stem}-comparison")
         data_a, embedded[0] = embed_file(source, models[0], embedding, cache_path(prefix, embedding, "a"),
                                          quiet, label="A", labels_file=labels_file, label_column=label_column)
         if _same_model(models[0], models[1]):  # the same model twice: embed once
@@ -94,13 +95,13 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
                                    "of texts with --model twice")
         data_a, data_b = (load_embeddings(path, key=key, vector_column=vector_column, label_column=label_column,
                                           labels_file=labels_file) for path in inputs)
-        prefix = prefix or Path("reports") / f"{inputs[0].stem}-vs-{inputs[1].stem}"
+        prefix = output_prefix(prefix, Path("reports") / f"{inputs[0].stem}-vs-{inputs[1].stem}")
     compare_options = CompareOptions(neighbours=neighbours, listed_pairs=listed_pairs, thresholds=compare_limits)
     comparison = _run(data_a, data_b, options, compare_options, list(names) or None,
                       [e.block if e is not None else None for e in embedded], quiet)
     attach_embedded(comparison, embedded)
     extra = data_attachments(data_a, comparison) if config["render"]["attach_data"] else None
-    finish(comparison, write_documents(comparison, prefix, config["render"], extra), config, kw)
+    finish(comparison, write_documents(comparison, prefix, config["render"], extra, signer=kw["signer"]), config, kw)
 
 
 

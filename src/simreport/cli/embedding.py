@@ -66,7 +66,11 @@ def embed_file(input_path: Path, model: str, options: dict, cache: Path | None, 
 
     if labels_file is not None and label_column is not None:
         raise InputError("give either --labels or --label-column, not both")
+    before = file_sha256(input_path) if input_path.is_file() else None
     texts, frame = models.read_texts(input_path, options["text_column"])
+    digest = file_sha256(input_path)  # hashed with the reading, not after the (long) embedding
+    if before is not None and digest != before:
+        raise InputError(f"{input_path}: the file changed while it was read; run again when it is complete.")
     settings = settings_from(options)
     encoder = models.as_encoder(model)  # resolves and fingerprints; loads nothing yet
     out = console()
@@ -83,7 +87,7 @@ def embed_file(input_path: Path, model: str, options: dict, cache: Path | None, 
                           + (f"; cached in {cache}" if embedded.cache_status == "written" else ""), soft_wrap=True)
     column = options["text_column"]
     label_source = f"column {column} (the embedded texts)" if column else f"file {input_path.name} (the embedded texts)"
-    data = models.embeddings_from_texts(embedded, texts, input_path.name, label_source, file_sha256(input_path))
+    data = models.embeddings_from_texts(embedded, texts, input_path.name, label_source, digest)
     _relabel(data, labels_file, label_column, frame, input_path)
     return data, embedded
 

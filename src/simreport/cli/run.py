@@ -16,6 +16,7 @@ from simreport.cli.shared import (
     guard,
     input_options,
     outcome_options,
+    output_prefix,
     run_with_progress,
     stage,
     test_options,
@@ -44,7 +45,7 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     config, options = configure(kw)
     if labels_file is not None and label_column is not None:
         raise UsageProblem("give either --labels or --label-column, not both")
-    prefix = prefix or Path("reports") / input_path.stem
+    prefix = output_prefix(prefix, Path("reports") / input_path.stem)
     embedded = None
     if embedding["model"] is not None:
         if vector_column is not None or key is not None:
@@ -63,7 +64,7 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     if embedded is not None:
         result.attach_model(embedded.block, embedded.seconds)
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    finish(result, write_documents(result, prefix, config["render"], extra, warm), config, kw)
+    finish(result, write_documents(result, prefix, config["render"], extra, warm, signer=kw["signer"]), config, kw)
 
 
 DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
@@ -83,6 +84,7 @@ def demo(prefix: Path, **kw) -> None:
     """Write the demo report from the embedded demo data."""
     from simreport.demo import load_demo
 
+    prefix = output_prefix(prefix, Path("reports/demo"))
     config, options = configure(kw)
     if options.title == "Cosine similarity test":
         options.title = config["report"]["title"] = DEMO_TITLE
@@ -93,4 +95,4 @@ def demo(prefix: Path, **kw) -> None:
     warm = warm_up(config["render"])
     result = run_with_progress(data, options, kw["quiet"])
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    finish(result, write_documents(result, prefix, config["render"], extra, warm), config, kw)
+    finish(result, write_documents(result, prefix, config["render"], extra, warm, signer=kw["signer"]), config, kw)

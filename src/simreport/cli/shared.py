@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,8 +29,9 @@ from simreport.config import (
 )
 from simreport.cosine_test import TestOptions, cosine_similarity_test
 from simreport.errors import SimreportError
-from simreport.inputs import Embeddings
-from simreport.output import write_all
+from simreport.inputs import Embeddings, labels_text
+from simreport.output import terminate_as_interrupt, write_all
+from simreport.render.environment import TemplateProblem, check_templates
 from simreport.results import ReportDocument, Result
 
 
@@ -57,10 +59,16 @@ def guard(fn: Callable) -> Callable:
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with terminate_as_interrupt():
+                return fn(*args, **kwargs)
         except KeyboardInterrupt as exc:
-            click.echo("simreport: interrupted; no report was written.", err=True)
-            sys.exit(exit_code(exc))
+            signum = getattr(exc, "signum", signal.SIGINT)
+            if getattr(exc, "written", False):
+                click.echo(f"simreport: interrupted ({signal.Signals(signum).name}) after the report was written.",
+                           err=True)
+            else:
+                click.echo("simreport: interrupted; no report was written.", err=True)
+            sys.exit(128 + int(signum))
         except Exception as exc:  # the last line of defence
             code = exit_code(exc)
             if code == 1:
@@ -161,6 +169,7 @@ def test_options(fn: Callable) -> Callable:
                             help="Configuration file (default: ./simreport.toml when present).")]
     options += [THRESHOLD_OPTION if name == "thresholds" else setting_option(*name.split("."))
                 for name in _help_order()]
+    options.append(SIGN_OPTION)
     options.append(click.option("--quiet", is_flag=True, help="No progress bar or messages (the outcome line stays)."))
     return stacked(options)(fn)
 
@@ -234,6 +243,12 @@ def _flag_values(kw: dict) -> dict:
             raise UsageProblem(f"--{name.replace('_', '-')} {typed}: {exc.reason}") from None
         flags.setdefault(section, {})[key] = checked
     if kw.get("thresholds"):  # the flags as typed, or already parsed (compare takes its own out first)
+        if not isinstance(kw["thresholds"], dict):
+            for item in kw["thresholds"]:
+                try:
+                    check_values({"thresholds": parse_thresholds((item,))}, "flag")
+                except ConfigError as exc:
+                    raise UsageProblem(f"--threshold {item}: {exc.detail}") from None
         table = kw["thresholds"] if isinstance(kw["thresholds"], dict) else parse_thresholds(kw["thresholds"])
         try:
             flags["thresholds"] = check_values({"thresholds": table}, "flag")["thresholds"]
@@ -245,10 +260,89 @@ def _flag_values(kw: dict) -> dict:
 def configure(kw: dict) -> tuple[dict, TestOptions]:
     """Effective configuration (defaults < file < flags) and the test options it gives."""
     path = find_config(kw.get("config_file"))
+    if path is not None and kw.get("config_file") is None:
+        # a file the user did not name decides what runs: say so, every time
+        click.echo(f"simreport: using configuration {path} (found in the current folder)", err=True)
     file_values = read_config_file(path) if path is not None else {}
     config = effective_config(file_values, _flag_values(kw))
     config["sources"] = {"config_file": str(path) if path is not None else None}
-    return config, TestOptions.from_config(config)
+    source = str(path) if path is not None else "command line"
+    try:
+        options = TestOptions.from_config(config)
+    except ConfigError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}", file=source) from None
+    check_before_computing(config, source)
+    kw["signer"] = load_signer(kw.pop("sign_cert", None), config["render"]["formats"])
+    return config, options
+
+
+def check_before_computing(config: dict, source: str = "command line") -> None:
+    """What can be checked before the long computation: templates compile, the timestamp
+    variable is a number, the dask scheduler answers."""
+    from simreport.results import created_timestamp
+
+    created_timestamp()  # SOURCE_DATE_EPOCH
+    templates = config["render"]["templates"]
+    if set(config["render"]["formats"]) & {"html", "pdf"}:
+        if templates is not None and not Path(templates).is_dir():
+            raise TemplateProblem(f"{templates}: templates directory not found; fix --templates or "
+                                  f"render.templates ({source})")
+        check_templates(templates)
+    engine = config["engine"]
+    if engine["runner"] == "dask" and engine["scheduler"]:
+        from simreport.dask_runner import check_scheduler
+
+        check_scheduler(engine["scheduler"])
+
+
+def output_prefix(prefix: Path | None, default: Path) -> Path:
+    """The -o prefix, refused when it cannot name files (empty, '.', a trailing '..')."""
+    if prefix is None:
+        return default
+    if prefix.name in ("", ".", ".."):
+        raise UsageProblem(f"-o {str(prefix) if str(prefix) != '.' else repr(str(prefix))}: not an output prefix "
+                           "(the file names are PREFIX.json, PREFIX.html, PREFIX.pdf); give one such as reports/run")
+    return prefix
+
+
+SIGN_OPTION = click.option("--sign", "sign_cert", type=click.Path(path_type=Path), default=None, metavar="CERT.p12",
+                           help="Sign the PDF with this PKCS#12 certificate (PAdES); passphrase from "
+                                "SIMREPORT_SIGN_PASSPHRASE or a prompt.")
+
+
+def load_signer(certificate: Path | None, formats: list[str]):
+    """The signer for --sign CERT.p12 (None without it); the passphrase comes from
+    SIMREPORT_SIGN_PASSPHRASE or a prompt, never from a flag. Decided before computing."""
+    if certificate is None:
+        return None
+    from simreport.signing import (
+        PASSPHRASE_VARIABLE,
+        SigningError,
+        SigningUnavailable,
+        load_signer,
+        p12_needs_passphrase,
+        passphrase_from_environment,
+    )
+
+    if "pdf" not in formats:
+        raise UsageProblem("--sign signs the PDF report; add pdf to --format")
+    try:
+        passphrase = passphrase_from_environment()
+        if passphrase is None and p12_needs_passphrase(certificate):
+            try:
+                typed = click.prompt(f"Passphrase for {certificate}", hide_input=True, err=True, default="",
+                                     show_default=False)
+            except (click.Abort, EOFError):
+                typed = ""
+            if not typed:
+                raise UsageProblem(f"--sign {certificate}: the certificate file needs a passphrase; set "
+                                   f"{PASSPHRASE_VARIABLE} or type it at the prompt")
+            passphrase = typed.encode("utf-8")
+        return load_signer(certificate, passphrase)
+    except (SigningError, SigningUnavailable) as exc:
+        raise UsageProblem(f"--sign: {exc}") from None
 
 
 def stage(name: str) -> None:
@@ -273,7 +367,7 @@ def warm_up(render: dict):
 
 
 def write_documents(document: ReportDocument, prefix: Path, render: dict,
-                    attachments: dict[str, bytes] | None = None, warm=None) -> list[Path]:
+                    attachments: dict[str, bytes] | None = None, warm=None, signer=None) -> list[Path]:
     """Render every requested format in memory, then write them all at once.
 
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
@@ -302,6 +396,10 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
 
             files[path] = render_pdf(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments,
                                      prepared=prepared)
+            if signer is not None:
+                from simreport.signing import sign_pdf
+
+                files[path] = sign_pdf(files[path], signer)
         stage(fmt)
     write_all(files)
     stage("written")
@@ -311,7 +409,7 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
 def data_attachments(data: Embeddings, document: ReportDocument) -> dict[str, bytes]:
     """--attach-data: the labels and the input's fingerprints, for the PDF."""
     fingerprint = {key: document.input.get(key) for key in ("path", "sha256", "array_sha256", "n", "dim", "dtype")}
-    return {"labels.txt": ("\n".join(label.replace("\n", " ") for label in data.labels) + "\n").encode("utf-8"),
+    return {"labels.txt": labels_text(data.labels).encode("utf-8"),
             "input-fingerprint.json": (json.dumps(fingerprint, indent=1) + "\n").encode("utf-8")}
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from simreport.config import PLOTLYJS_MODES
 from simreport.render.documents import Prepared
-from simreport.render.environment import make_environment
+from simreport.render.environment import make_environment, render_template
 from simreport.results import ReportDocument
 
 VENDOR = Path(__file__).resolve().parent.parent / "vendor"
@@ -184,5 +184,5 @@ def render_html(result: ReportDocument, templates: str | Path | None = None, fra
     # element ids: fixed for documents; unique per result in notebooks, where several share a page
     fingerprint = hashlib.sha256(prepared.json_bytes).hexdigest()
     context["dom_prefix"] = "simreport" if not fragment else f"simreport-{fingerprint[:12]}"
-    html = env.get_template(template).render(report=context)
+    html = render_template(env, template, report=context)
     return scope_ids(html, context["dom_prefix"]) if fragment else html

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 
 from simreport.config import PDF_VARIANTS
 from simreport.render.documents import Prepared
-from simreport.render.environment import make_environment, shipped_templates
+from simreport.render.environment import make_environment, render_template, shipped_templates
 from simreport.results import ReportDocument
 
 
@@ -90,7 +90,7 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
     template, context = prepared.template_and_context("pdf")
     context["fragment"] = False
     context["dom_prefix"] = "simreport"
-    html = env.get_template(template).render(report=context)
+    html = render_template(env, template, report=context)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     fetcher = local_fetcher(allowed)
     results_json = prepared.json_bytes

@@ -256,6 +256,14 @@ def test_a_csv_whose_fields_cannot_be_told_apart_is_refused(tmp_path):
     assert files_under(tmp_path) == ["mixed.csv"]
 
 
+def test_a_single_column_of_texts_may_hold_semicolons(tmp_path):
+    from simreport.inputs import read_frame
+
+    (tmp_path / "texts.csv").write_text("text\nfirst; with a semicolon\nsecond\n\"third, quoted\"\n")
+    frame = read_frame(tmp_path / "texts.csv", text_columns=("text",))
+    assert frame["text"].tolist() == ["first; with a semicolon", "second", "third, quoted"]
+
+
 # --- 5. the file is hashed from the very bytes that are parsed ---------------------------------------
 
 

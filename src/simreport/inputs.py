@@ -339,9 +339,10 @@ CSV_DELIMITERS = (",", ";", "\t", "|")
 DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
 
 
-def sniff_csv(text: str, source: str) -> tuple[str, str]:
+def sniff_csv(text: str, source: str, single_column_ok: bool = False) -> tuple[str, str]:
     """(delimiter, decimal mark) of a CSV text, from its first lines; refused when no
-    delimiter gives every line the same number of fields."""
+    delimiter gives every line the same number of fields. ``single_column_ok``: a file of
+    texts, where one comma-separated column whose texts hold ';' or tabs is no puzzle."""
     lines = [line for line in text.splitlines()[:200] if line.strip()][:50]
     if not lines:
         return ",", "."
@@ -353,7 +354,7 @@ def sniff_csv(text: str, source: str) -> tuple[str, str]:
     multi = [d for d in CSV_DELIMITERS if max(counts[d]) > 1]
     if several:
         delimiter = max(several, key=lambda d: counts[d][0])
-    elif "," in consistent and not multi:
+    elif "," in consistent and (not multi or single_column_ok):
         delimiter = ","  # one column (a column of vectors, say)
     else:
         shown = "; ".join(f"{d!r} gives {_counts_text(counts[d])}" for d in multi)
@@ -490,7 +491,7 @@ def read_frame_hashed(path: Path, fix: str = "", text_columns: tuple[str, ...] =
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise InputError(f"{path}: not UTF-8 text; save the CSV as UTF-8.", file=str(path)) from None
-            delimiter, decimal = sniff_csv(text, str(path))
+            delimiter, decimal = sniff_csv(text, str(path), single_column_ok=bool(text_columns))
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, index_col=False,
                                 dtype={c: "string" for c in text_columns} or None)
         else:

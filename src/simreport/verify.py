@@ -38,7 +38,8 @@ ATTACHMENT_ORDER = ("labels.txt", "input-fingerprint.json")
 # configuration, model, extra) describe the run, not the data
 RECOMPUTED_KEYS = ("input", "parameters", "stats", "near_duplicates", "most_similar", "opposed", "nearest_neighbour",
                    "identical_rows", "findings", "summary", "heatmap", "overview", "clusters", "report")
-IGNORED_PARAMETERS = ("runner", "workers", "scheduler", "tile_size")
+IGNORED_PARAMETERS = ("runner", "workers", "scheduler", "tile_size", "device", "precision")
+DEFAULT_SET_FILE = "simreport-default.toml"
 PICTURE_KEYS = ("heatmap", "overview", "clusters")
 IGNORED_PATHS = ("stats.engine",)  # which engine and device ran the pass, not what it found
 
@@ -406,17 +407,23 @@ def _recompute(document: Result, data) -> Result:
 
     p = document.parameters
     color_range = p.get("color_range", [-1.0, 1.0])
+    recorded_set = p.get("threshold_set") or {}
+    if recorded_set and recorded_set.get("file") == DEFAULT_SET_FILE:
+        thresholds = recorded_set.get("overrides") or {}  # the shipped set, and the changes the run made
+    else:
+        thresholds = p["thresholds"]  # every limit as recorded (a set file of the writer's is not at hand)
+    extra = {key: p[key] for key in ("labels_are_texts",) if key in p}
     options = TestOptions(
         title=p.get("title", "Cosine similarity test"), near_duplicate_threshold=p["near_duplicate_threshold"],
         opposed_threshold=p["opposed_threshold"], ladder=tuple(p.get("ladder", TestOptions.ladder)),
         top_k=p.get("top_k", TestOptions.top_k), lowest_k=p.get("lowest_k", TestOptions.lowest_k),
         display_cap=p.get("display_cap", TestOptions.display_cap),
         heatmap_order=p.get("heatmap_order", TestOptions.heatmap_order), seed=p.get("seed", 0),
-        thresholds=p["thresholds"], color_scale=p.get("color_scale", TestOptions.color_scale),
+        thresholds=thresholds, color_scale=p.get("color_scale", TestOptions.color_scale),
         color_range=None if color_range == "auto" else tuple(color_range),
         tile_size=p.get("tile_size", TestOptions.tile_size),
         report={k: v for k, v in (document.report or {}).items() if k != "title"},
-        configuration=document.configuration)
+        configuration=document.configuration, **extra)
     return cosine_similarity_test(data, options)
 
 
@@ -435,6 +442,9 @@ def compare_results(recorded: dict, fresh: dict, labels: bool = True) -> list[st
         if key == "parameters":
             a = {k: v for k, v in (a or {}).items() if k not in IGNORED_PARAMETERS}
             b = {k: v for k, v in (b or {}).items() if k not in IGNORED_PARAMETERS}
+            if (a.get("threshold_set") or {}).get("file") != DEFAULT_SET_FILE:
+                a.pop("threshold_set", None)  # a set file of the writer's: its limits are compared one by one
+                b.pop("threshold_set", None)
         _diff(a, b, key, out, key in PICTURE_KEYS, labels)
         if len(out) >= 50:
             break

@@ -46,7 +46,8 @@ def test_top_level_help_gives_each_command_a_full_line():
     proc = run_cli("--help", env={**os.environ, "COLUMNS": "80"})
     assert proc.returncode == 0
     commands = proc.stdout.split("Commands:")[1].strip().splitlines()
-    assert {line.split()[0] for line in commands} == {"compare", "config", "demo", "render", "run", "verify"}
+    assert {line.split()[0] for line in commands} == {"compare", "config", "demo", "render", "run", "schema",
+                                                                "verify"}
     for line in commands:
         assert not line.rstrip().endswith("...") and line.rstrip().endswith("."), line
     assert "Test embeddings (or texts with --model); write the report." in proc.stdout

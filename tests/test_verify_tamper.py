@@ -29,10 +29,18 @@ FINGERPRINT = "input-fingerprint.json"
 CHECKS = {
     "metadata": "report ID in the PDF metadata",
     "page1": "report ID printed on page 1",
-    "readable": "attached results are readable",
+    "readable": "attached results follow the simreport schema",
+    "appended": "nothing was appended after simreport wrote",
+    "attachments": "no attachments besides simreport's own",
     "fingerprint": "attached input fingerprint",
+    "labels": "attached labels are the ones",
+    "pagecount": "page count matches",
+    "rendering": "what its attached results render to",  # byte for byte, or else page by page
     "input": "SHA-256 of",
+    "recompute": "re-running the test on",
 }
+# checks that verify reports only when they fail (there is nothing to say when they hold)
+ONLY_ON_FAILURE = {"attachments", "pagecount"}
 
 
 def check_key(name: str) -> str:
@@ -162,6 +170,66 @@ def _blank_first_page(b: Base, out: Path):
     return out, None
 
 
+def _appended(b: Base, out: Path):
+    out.write_bytes(b.pdf.read_bytes() + b"\n% a line added after the end\n")
+    return out, None
+
+
+def _incremental_update(b: Base, out: Path):
+    """A second revision appended the way a PDF editor saves: the first revision is untouched."""
+    writer = PdfWriter(b.pdf, incremental=True)
+    writer.add_metadata({"/Subject": "approved"})
+    with open(out, "wb") as handle:
+        writer.write(handle)
+    return out, None
+
+
+def _pages(change: Callable[[list], list]):
+    """The same document (metadata, attachments) with its list of pages changed."""
+
+    def make(b: Base, out: Path):
+        reader = PdfReader(b.pdf)
+        writer = PdfWriter()
+        for page in change(list(reader.pages)):
+            writer.add_page(page)
+        writer.add_metadata({k: v for k, v in reader.metadata.items()})
+        for name, contents in reader.attachments.items():
+            writer.add_attachment(name, contents[0])
+        with open(out, "wb") as handle:
+            writer.write(handle)
+        return out, None
+
+    return make
+
+
+def _overlay_first_page(b: Base, out: Path):
+    """Page 2 drawn over page 1 (an overlay): page 1 still carries the report ID."""
+    writer = PdfWriter(clone_from=b.pdf)
+    writer.pages[0].merge_page(writer.pages[1])
+    with open(out, "wb") as handle:
+        writer.write(handle)
+    return out, None
+
+
+def _forged_and_rerendered(b: Base, out: Path):
+    """The results edited and re-rendered with simreport itself: a PDF consistent in itself."""
+    data = json.loads(results_of(b.pdf))
+    data["stats"]["mean"] = data["stats"]["mean"] + 0.05
+    edited = out.with_name("edited.json")
+    edited.write_text(json.dumps(data))
+    proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
+    assert proc.returncode == 0, proc.stderr
+    return out, b.input
+
+
+def _same_numbers(b: Base, out: Path):
+    """The same array written in Fortran order: other bytes (so another SHA-256), the same numbers."""
+    other = out.with_suffix(".npy")
+    np.save(other, np.asfortranarray(np.load(b.input)))
+    assert other.read_bytes() != b.input.read_bytes()
+    return b.pdf, other
+
+
 def _other_input(b: Base, out: Path):
     other = out.with_suffix(".npy")
     np.save(other, np.load(b.input)[::-1])
@@ -187,7 +255,17 @@ TAMPERED = [
            {"fingerprint"}),
     Tamper("fingerprint not JSON", _fingerprint(lambda d: b"{"), {"fingerprint"}),
     Tamper("fingerprint not an object", _fingerprint(lambda d: b"[1, 2]"), {"fingerprint"}),
-    Tamper("checked against another input file", _other_input, {"input"}),
+    Tamper("checked against another input file", _other_input, {"input", "recompute"}),
+    Tamper("checked against the same numbers in another file", _same_numbers, {"input", "recompute"}),
+    Tamper("bytes appended after the end", _appended, {"appended"}),
+    Tamper("incremental update (a second revision)", _incremental_update, {"appended"}),
+    Tamper("an attachment added", lambda b, out: (rebuild(b.pdf, out, attachments={"notes.txt": b"ok"}), None),
+           {"attachments"}),
+    Tamper("labels edited", lambda b, out: (rebuild(b.pdf, out, attachments={"labels.txt": b"a\nb\n"}), None),
+           {"labels"}),
+    Tamper("last page removed", _pages(lambda pages: pages[:-1]), {"pagecount"}),
+    Tamper("overlay drawn on page 1", _overlay_first_page, {"rendering"}),
+    Tamper("results edited and re-rendered, checked against the input", _forged_and_rerendered, {"recompute"}),
 ]
 
 
@@ -201,7 +279,14 @@ def failing(pdf: Path, input_file: Path | None) -> tuple[set[str], list]:
 def test_the_untouched_report_passes_every_check(base):
     failed, checks = failing(base.pdf, base.input)
     assert failed == set()
-    assert {check_key(name) for name, _, _ in checks} == set(CHECKS)
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - ONLY_ON_FAILURE
+
+
+def test_an_unchanged_rewrite_passes_page_by_page(base, tmp_path):
+    """pypdf rewriting the same pages is not tampering: the rows above fail for their change alone."""
+    failed, checks = failing(rebuild(base.pdf, tmp_path / "same.pdf"), base.input)
+    assert failed == set()
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - {"attachments"}
 
 
 @pytest.mark.parametrize("tamper", TAMPERED, ids=[t.name for t in TAMPERED])
@@ -214,11 +299,13 @@ def test_tampered_report_fails_exactly_the_expected_checks(base, tamper, tmp_pat
 def test_every_check_fails_for_some_tampered_document(base):
     _, checks = failing(base.pdf, base.input)
     covered = set().union(*(t.fails for t in TAMPERED))
-    dead = {check_key(name) for name, _, _ in checks} - covered
+    dead = ({check_key(name) for name, _, _ in checks} | set(CHECKS)) - covered
     assert not dead, f"no tampered document makes these checks fail: {dead}"
     # and a check is "the one that matters" somewhere: some row fails it alone
     alone = {next(iter(t.fails)) for t in TAMPERED if len(t.fails) == 1}
-    assert alone >= set(CHECKS) - {"readable"}  # unreadable results cannot keep page 1's ID (it is their hash)
+    # unreadable results cannot keep page 1's ID (it is their hash); another input file always also
+    # gives another recomputed input.sha256, so the re-run fails beside the SHA-256 check
+    assert alone >= set(CHECKS) - {"readable", "input"}
 
 
 def test_a_missing_metadata_id_is_reported_as_none(base, tmp_path):
@@ -252,12 +339,15 @@ def test_what_the_report_claims(base):
     assert [name for name, _, _ in outcome.checks] == [
         "report ID in the PDF metadata matches the attached results",
         "report ID printed on page 1 matches the attached results",
-        "attached results are readable simreport JSON",
-        "attached input fingerprint agrees with the results"]
+        "attached results follow the simreport schema",
+        "nothing was appended after simreport wrote the document (no incremental update)",
+        "attached input fingerprint agrees with the results",
+        "attached labels are the ones the results were computed with",
+        "the PDF is exactly what its attached results render to (same pages, byte for byte)"]
     details = [detail for _, _, detail in outcome.checks]
     assert details[0] == f"attachment gives {report_id}, metadata says {report_id}"
     assert details[1] == f"looked for {report_id} on page 1"
-    assert details[2] == f"schema {data['schema_version']}" and details[3] == FINGERPRINT
+    assert details[2] == f"schema {data['schema_version']}" and details[4] == FINGERPRINT
 
 
 def test_a_run_without_a_title_claims_an_empty_one(base):
@@ -283,7 +373,7 @@ def test_unreadable_results_claim_nothing(base, tmp_path):
     pdf = rebuild(base.pdf, tmp_path / "t.pdf", attachments={RESULTS: b"\xff\xfe"})
     outcome = verify_report(pdf)
     assert outcome.claims == [] and not outcome.passed
-    assert outcome.checks[-1][0] == "attached results are readable simreport JSON" and outcome.checks[-1][2]
+    assert outcome.checks[-1][0] == "attached results follow the simreport schema" and outcome.checks[-1][2]
     from simreport.verify import Verification
 
     assert not Verification().passed and Verification().claims == [] and Verification().checks == []
@@ -331,7 +421,7 @@ def test_page_one_is_read_with_pdftotext_or_else_pypdf(base, tmp_path, monkeypat
 
     monkeypatch.setattr(subprocess, "run", spy)
     assert failing(base.pdf, None)[0] == set()
-    assert calls == [["pdftotext", "-f", "1", "-l", "1", str(base.pdf), "-"]]
+    assert calls == [["pdftotext", "-f", "1", "-l", "1", "-", "-"]]  # the bytes verify read, on stdin
 
     def missing(args, **kwargs):
         raise FileNotFoundError("pdftotext")

@@ -142,7 +142,10 @@ def verify(pdf_path: Path, input_path: Path | None, trust: tuple[Path, ...], tem
 
 @click.command("schema")
 def schema_command() -> None:
-    """Print the JSON Schema (draft 2020-12) of the results and comparison documents."""
+    """Print the JSON Schema of results and comparison JSON.
+
+    The schema is draft 2020-12; render and verify check every document against it first.
+    """
     from simreport.schema import schema_text
 
     click.echo(schema_text(), nl=False)

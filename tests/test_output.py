@@ -46,43 +46,44 @@ def test_a_folder_that_cannot_be_made_is_an_output_error_naming_the_path(tmp_pat
     with pytest.raises(OutputError) as info:
         write_all({tmp_path / "ok.json": b"{}", target: b"{}"})
     message = str(info.value)
-    assert message.startswith(f"{target}: cannot write the report here (File exists)") or message.startswith(
-        f"{target}: cannot write the report here (Not a directory)")
-    assert message.endswith("); choose another output prefix with -o.")
-    assert info.value.__suppress_context__
-    assert listing(tmp_path) == ["blocker"]  # the first file's temporary is gone too
+    assert message == (f"{target}: cannot write the report here ({tmp_path / 'blocker'} is a file, not a folder); "
+                       "choose another output prefix with -o.")
+    assert info.value.__context__ is None
+    assert listing(tmp_path) == ["blocker"]  # refused before anything was staged
 
 
 def test_an_error_without_a_description_is_named_by_itself(tmp_path, monkeypatch):
-    def mkstemp(**kwargs):
+    def write_bytes(handle, data):
         raise OSError("the disk is on fire")
 
-    monkeypatch.setattr(output.tempfile, "mkstemp", mkstemp)
-    with pytest.raises(OutputError, match=r"r\.json: cannot write the report here \(the disk is on fire\); choose"):
+    monkeypatch.setattr(output, "_write_bytes", write_bytes)
+    with pytest.raises(OutputError, match=r"r\.json: cannot write the report here \(the disk is on fire\); free the "
+                                          r"space or choose another output prefix with -o\.$"):
         write_atomic(tmp_path / "r.json", b"{}")
+    assert listing(tmp_path) == []
 
 
 def test_a_failed_rename_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):
-    real_replace = os.replace
+    real_rename = output._rename
     done = []
 
-    def replace(src, dst):
+    def rename(src, dst):
         if Path(dst).name == "r.pdf":
             raise PermissionError(13, "Permission denied")
         done.append(dst)
-        real_replace(src, dst)
+        real_rename(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.setattr(output, "_rename", rename)
     files = {tmp_path / "r.json": b"{}", tmp_path / "r.pdf": b"%PDF"}
-    with pytest.raises(OutputError, match=r"r\.pdf: cannot write the report here \(Permission denied\); choose"):
+    with pytest.raises(OutputError, match=r"r\.pdf: cannot write the report here \(Permission denied\); "):
         write_all(files)
-    assert not any(name.endswith(".tmp") for name in listing(tmp_path))
-    assert listing(tmp_path) == (["r.json"] if done else [])
+    assert not any(name.endswith((".tmp", ".bak")) for name in listing(tmp_path))
+    assert listing(tmp_path) == []  # r.json, renamed first, was taken back: all or nothing
 
 
 def test_temporaries_are_hidden_siblings_and_are_removed_on_failure(tmp_path, monkeypatch):
     seen = []
-    real = output._temporary_copy
+    real = output._stage
 
     def spy(path, data):
         temporary = real(path, data)
@@ -92,7 +93,7 @@ def test_temporaries_are_hidden_siblings_and_are_removed_on_failure(tmp_path, mo
         assert temporary.read_bytes() == data
         return temporary
 
-    monkeypatch.setattr(output, "_temporary_copy", spy)
+    monkeypatch.setattr(output, "_stage", spy)
     with pytest.raises(TypeError):
         write_all({tmp_path / "a.json": b"{}", tmp_path / "b.json": None})  # type: ignore[dict-item]
     assert len(seen) == 1 and not seen[0].exists()
@@ -103,11 +104,11 @@ def test_an_interrupted_write_removes_its_temporary(tmp_path, monkeypatch):
     class Interrupted(BaseException):
         pass
 
-    def fdopen(handle, mode):
-        os.close(handle)
+    def write_bytes(handle, data):
+        os.write(handle, b"{")
         raise Interrupted
 
-    monkeypatch.setattr(output.os, "fdopen", fdopen)
+    monkeypatch.setattr(output, "_write_bytes", write_bytes)
     with pytest.raises(Interrupted):
         write_atomic(tmp_path / "r.json", b"{}")
     assert listing(tmp_path) == []

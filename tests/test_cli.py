@@ -7,14 +7,13 @@ import os
 import re
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import planted_embeddings, run_cli
-from simreport.cli import main
+from security_helpers import cli_inproc
 from simreport.output import write_all
 
 N, D = 120, 8
@@ -26,31 +25,6 @@ def cli(*args: str, cwd: Path, **extra_env: str):
     env = {k: v for k, v in os.environ.items() if k not in ("SIMREPORT_DEBUG", "SOURCE_DATE_EPOCH")}
     env.update(extra_env)
     return run_cli(*map(str, args), cwd=cwd, env=env)
-
-
-def cli_inproc(*args: str, cwd: Path, **extra_env: str):
-    """The same command line through click's test runner, in this process (much faster).
-
-    Used for the long lists of cases; each list keeps a few cases in a real subprocess. An
-    exception escaping the CLI shows up as "Traceback" in stderr, as it would in a process.
-    """
-    from click.testing import CliRunner
-
-    try:
-        runner = CliRunner(mix_stderr=False)  # click < 8.2
-    except TypeError:
-        runner = CliRunner()
-    env = {"SIMREPORT_DEBUG": None, "SOURCE_DATE_EPOCH": None, **extra_env}
-    before = os.getcwd()
-    os.chdir(cwd)
-    try:
-        result = runner.invoke(main, [str(a) for a in args], env=env, catch_exceptions=True)
-    finally:
-        os.chdir(before)
-    stderr = result.stderr
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        stderr += f"Traceback (in process): {result.exception!r}\n"
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=stderr)
 
 
 def labels() -> list[str]:

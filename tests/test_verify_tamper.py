@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 
 from conftest import planted_embeddings, run_cli
 from simreport.results import report_id_of
@@ -154,22 +154,6 @@ def _fingerprint(new: Callable[[dict], bytes]):
     return make
 
 
-def _blank_first_page(b: Base, out: Path):
-    """A blank page put in front: the ID is still on page 2, but not on page 1."""
-    reader = PdfReader(b.pdf)
-    writer = PdfWriter()
-    box = reader.pages[0].mediabox
-    writer.add_blank_page(float(box.width), float(box.height))
-    for page in reader.pages:
-        writer.add_page(page)
-    writer.add_metadata({k: v for k, v in reader.metadata.items()})
-    for name, contents in reader.attachments.items():
-        writer.add_attachment(name, contents[0])
-    with open(out, "wb") as handle:
-        writer.write(handle)
-    return out, None
-
-
 def _appended(b: Base, out: Path):
     out.write_bytes(b.pdf.read_bytes() + b"\n% a line added after the end\n")
     return out, None
@@ -200,6 +184,15 @@ def _pages(change: Callable[[list], list]):
         return out, None
 
     return make
+
+
+def _blank_in_front(pages: list) -> list:
+    """A blank page put in front: the ID is still on page 2, but not on page 1."""
+    box = pages[0].mediabox
+    return [PageObject.create_blank_page(width=float(box.width), height=float(box.height)), *pages]
+
+
+_blank_first_page = _pages(_blank_in_front)
 
 
 def _overlay_first_page(b: Base, out: Path):

@@ -21,6 +21,11 @@ HOVER_LABEL_CHARS = 120
 TICK_LABELS_UP_TO = 60  # rows; beyond this the axes carry no text labels
 
 
+def _ticks_within(low: float, high: float, target: int = 5) -> list[float]:
+    """Round tick values (numbers.nice_ticks) that fall inside [low, high]."""
+    return [t for t in numbers.nice_ticks(low, high, target) if low - 1e-9 <= t <= high + 1e-9]
+
+
 def _rgb(color: str) -> tuple[int, int, int]:
     color = color.strip()
     if color.startswith("#"):
@@ -226,7 +231,7 @@ def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value
     parts.append(f'<rect x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" fill="none" stroke="#444" '
                  f'stroke-width="0.6"/>')
     span = (hi - lo) or 1.0
-    ticks = [t for t in numbers.nice_ticks(lo, hi) if lo - 1e-9 <= t <= hi + 1e-9]
+    ticks = _ticks_within(lo, hi)
     for value, text in zip(ticks, numbers.tick_labels(ticks) if len(ticks) > 1 else [numbers.similarity(lo)],
                            strict=False):
         y = top + (hi - value) / span * size
@@ -303,7 +308,7 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
             parts.append(f'<rect x="{left + k * bar_w:.2f}" y="{top + plot_h - h:.2f}" '
                          f'width="{max(bar_w - 0.3, 0.3):.2f}" height="{h:.2f}" fill="#4a6fa5"/>')
     parts += count_axes(left, top, plot_w, plot_h, peak, y_label)
-    ticks = [t for t in numbers.nice_ticks(x0, x1, 9) if x0 - 1e-9 <= t <= x1 + 1e-9]
+    ticks = _ticks_within(x0, x1, 9)
     for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):
         parts.append(f'<line x1="{sx(tick):.1f}" x2="{sx(tick):.1f}" y1="{top + plot_h}" y2="{top + plot_h + 3}" '
                      f'stroke="#333"/>')
@@ -358,7 +363,7 @@ def joint_svg(counts: list[list[int]], bins: int, names: list[str], scale: str =
              'stroke-width="0.6"/>',
              f'<line x1="{sx(lo):.1f}" y1="{sy(lo):.1f}" x2="{sx(hi):.1f}" y2="{sy(hi):.1f}" stroke="#c0392b" '
              'stroke-dasharray="4 3"/>']
-    ticks = [t for t in numbers.nice_ticks(lo, hi, 6) if lo - 1e-9 <= t <= hi + 1e-9]
+    ticks = _ticks_within(lo, hi, 6)
     for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):
         parts.append(f'<text x="{sx(tick):.1f}" y="{top + size + 14}" font-size="10" text-anchor="middle">'
                      f'{text}</text>')

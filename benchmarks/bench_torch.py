@@ -163,6 +163,10 @@ def main() -> None:
                                     "--device", args.device, "--tile-size", str(tile), "--quiet",
                                     "--format", "json,html", "--output", str(Path(out) / "bench")], check=True)
                     rows[-1]["cli"] = time.perf_counter() - start
+                    import json
+
+                    laps = json.loads((Path(out) / "bench.json").read_text()).get("timings") or {}
+                    rows[-1]["cli_laps"] = ", ".join(f"{k} {v:.1f} s" for k, v in laps.items())
             path.unlink()
     print(cpu_line())
     print(f"torch {torch.__version__}; d = {D}; floor: float32 tile products on the device "
@@ -179,7 +183,8 @@ def main() -> None:
               f"{r['rechecked'] if r['rechecked'] is not None else '-'} | {r['borderline']} | {peak} |")
     for r in rows:
         if "cli" in r:
-            print(f"whole CLI run n={r['n']:,} (--engine torch --device {args.device}, JSON + HTML): {r['cli']:.1f} s")
+            print(f"whole CLI run n={r['n']:,} (--engine torch --device {args.device}, JSON + HTML): {r['cli']:.1f} s "
+                  f"(process start to exit; stages inside the test: {r['cli_laps'] or 'not recorded'})")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import planted_embeddings
 
@@ -65,3 +66,24 @@ def test_help_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "--precision" in out.stdout and "--device" in out.stdout
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("precision", ["exact", "screen"])
+def test_run_on_cuda_same_report_numbers(tmp_path, cli, precision):
+    """The whole CLI run on the GPU: the same counts, pairs and findings as the CPU engine."""
+    path = _emb(tmp_path)
+    base = cli("run", str(path), "--quiet", "--format", "json", "-o", str(tmp_path / "base"))
+    assert base.returncode == 0, base.stderr
+    out = cli("run", str(path), "--engine", "torch", "--device", "cuda", "--precision", precision,
+              "--tile-size", "128", "--format", "json,html", "-o", str(tmp_path / "gpu"))
+    assert out.returncode == 0, out.stderr
+    a = json.loads((tmp_path / "base.json").read_text())
+    b = json.loads((tmp_path / "gpu.json").read_text())
+    assert b["stats"]["engine"]["device"].startswith("cuda")
+    assert b["stats"]["engine"]["precision"] == precision
+    assert a["stats"]["threshold_counts"] == b["stats"]["threshold_counts"]
+    assert a["near_duplicates"]["pairs"] == b["near_duplicates"]["pairs"]
+    assert [(p["i"], p["j"]) for p in a["most_similar"]] == [(p["i"], p["j"]) for p in b["most_similar"]]
+    assert a["opposed"]["pairs"] == b["opposed"]["pairs"] and a["summary"] == b["summary"]
+    assert "cuda" in (tmp_path / "gpu.html").read_text()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -275,6 +277,50 @@ def single_threaded_blas():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="blas")
+
+
+def on_threads(tasks: list, workers: int, new_partial: Callable[[], object],
+               run_one: Callable[[object, object, Callable[[], None]], None],
+               progress: ProgressCallback | None = None) -> list:
+    """Run work units on ``workers`` threads with single-threaded BLAS; one partial per thread.
+
+    ``run_one(task, partial, tick)`` folds a task into the thread's partial and calls
+    ``tick()`` after every tile; after Ctrl-C or a failure in another thread, ``tick``
+    raises :class:`Cancelled` so every thread stops after its current tile.
+    """
+    workers = max(1, min(workers, len(tasks)))
+    lock = threading.Lock()
+    queue: Iterator = iter(tasks)
+    stop = threading.Event()
+
+    def tick() -> None:
+        if stop.is_set():
+            raise Cancelled
+        if progress is not None:
+            progress(1)
+
+    def worker():
+        partial = new_partial()
+        while not stop.is_set():
+            with lock:
+                task = next(queue, None)
+            if task is None:
+                break
+            run_one(task, partial, tick)
+        return partial
+
+    with single_threaded_blas():
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
+            futures = [pool.submit(worker) for _ in range(workers)]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                stop.set()
+                raise
+
+
+class Cancelled(Exception):
+    """A worker stopped early because the run was interrupted."""
 
 
 def total_tiles(n: int, settings: EngineSettings) -> int:

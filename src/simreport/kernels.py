@@ -232,6 +232,114 @@ def reduce_tile(
     low_count[0] = lc
 
 
+# ----------------------------------------------------------------------------- screening: bfloat16 tiles
+
+FAST = {"nsz", "reassoc", "arcp", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def _widen_row(bits, out):
+    """bfloat16 bit patterns to float32 (exact: the upper half of a float32's bits)."""
+    for b in range(bits.shape[0]):
+        out[b] = np.uint32(np.uint32(bits[b]) << np.uint32(16)).view(np.float32)
+
+
+@njit(cache=True, nogil=True, fastmath={"nnan", "ninf", "nsz"})
+def _row_extremes(row, col_max):
+    """(max, min) of one row and each column's running max (finite values only)."""
+    hi = np.float32(-np.inf)
+    lo = np.float32(np.inf)
+    for b in range(row.shape[0]):
+        s = row[b]
+        hi = max(hi, s)
+        lo = min(lo, s)
+        col_max[b] = max(col_max[b], s)
+    return hi, lo
+
+
+@njit(cache=True, nogil=True)
+def widen_and_scan(bits, tile, row0, col0, row_max, row_min, col_max):
+    """Write the float32 values of a bfloat16 tile (given as uint16 bits) into ``tile`` and
+    take, over the pairs j > i only, each row's max and min and each column's max
+    (-inf/+inf where a row or column has no pair)."""
+    n_rows, n_cols = bits.shape
+    col_max[:] = np.float32(-np.inf)
+    for a in range(n_rows):
+        _widen_row(bits[a], tile[a])
+        b_start = max(row0 + a - col0 + 1, 0)
+        row_max[a] = np.float32(-np.inf)
+        row_min[a] = np.float32(np.inf)
+        if b_start < n_cols:
+            row_max[a], row_min[a] = _row_extremes(tile[a, b_start:], col_max[b_start:])
+
+
+@njit(cache=True, nogil=True)
+def _collect_row(row, offset, row_cut, col_cut, lo_cut, centres, halves, out_b, count):
+    """Append the columns of one row's hits to ``out_b`` from ``count`` on (branch-free:
+    every column is written, the count advances on hits); returns the new count."""
+    for b in range(row.shape[0]):
+        s = row[b]
+        hit = (s >= row_cut) | (s >= col_cut[b]) | (s <= lo_cut)
+        for k in range(centres.shape[0]):
+            hit |= abs(s - centres[k]) <= halves[k]
+        out_b[count] = offset + b
+        count += hit
+    return count
+
+
+@njit(cache=True, nogil=True)
+def screen_candidates(tile, row0, col0, row_cut, col_cut, lo_cut, row_max, row_min, centres, halves,
+                      out_a, out_b):
+    """Positions (a, b) of the pairs j > i whose value is at or above ``row_cut[a]`` or
+    ``col_cut[b]``, at or below ``lo_cut``, or within ``halves[k]`` of ``centres[k]``
+    (bands checked only on rows whose [min, max] reaches them).
+
+    Returns (count, out_a, out_b): the buffers, grown when they were too small.
+    """
+    n_rows, n_cols = tile.shape
+    count = 0
+    band_c = np.empty(centres.shape[0], dtype=np.float32)
+    band_h = np.empty(centres.shape[0], dtype=np.float32)
+    for a in range(n_rows):
+        b_start = max(row0 + a - col0 + 1, 0)
+        if b_start >= n_cols:
+            continue
+        if count + n_cols > out_b.shape[0]:
+            size = 2 * (count + n_cols)
+            grown_a, grown_b = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+            grown_a[:count] = out_a[:count]
+            grown_b[:count] = out_b[:count]
+            out_a, out_b = grown_a, grown_b
+        nb = 0
+        for k in range(centres.shape[0]):
+            if row_max[a] >= centres[k] - halves[k] and row_min[a] <= centres[k] + halves[k]:
+                band_c[nb] = centres[k]
+                band_h[nb] = halves[k]
+                nb += 1
+        start = count
+        count = _collect_row(tile[a, b_start:], b_start, row_cut[a], col_cut[b_start:], lo_cut,
+                             band_c[:nb], band_h[:nb], out_b, count)
+        out_a[start:count] = a
+    return count, out_a, out_b
+
+
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def exact_dots(unit, rows, cols, out):
+    """out[k] = float32 of the float64 dot product of unit[rows[k]] and unit[cols[k]].
+
+    Products of float32 values are exact in float64; the float64 sum (any order) errs by
+    far less than float32 rounding, which screen_bound accounts for.
+    """
+    d = unit.shape[1]
+    for k in range(rows.shape[0]):
+        x = unit[rows[k]]
+        y = unit[cols[k]]
+        acc = 0.0
+        for t in range(d):
+            acc += np.float64(x[t]) * np.float64(y[t])
+        out[k] = np.float32(acc)
+
+
 # ----------------------------------------------------------------------------- comparison: top-k neighbours
 
 

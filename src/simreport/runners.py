@@ -7,8 +7,7 @@ not depend on where it ran, and counts and top pairs agree bit for bit across ru
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -25,6 +24,7 @@ from simreport.engine import (
     identical_row_groups,
     merge_all,
     normalise_rows,
+    on_threads,
     run_task,
     single_threaded_blas,
 )
@@ -42,46 +42,6 @@ def run_loop(unit: np.ndarray, settings: EngineSettings,
     return partial
 
 
-def on_threads(tasks: list, workers: int, new_partial: Callable[[], object],
-               run_one: Callable[[object, object, Callable[[], None]], None],
-               progress: ProgressCallback | None = None) -> list:
-    """Run work units on ``workers`` threads with single-threaded BLAS; one partial per thread.
-
-    ``run_one(task, partial, tick)`` folds a task into the thread's partial and calls
-    ``tick()`` after every tile; after Ctrl-C or a failure in another thread, ``tick``
-    raises :class:`Cancelled` so every thread stops after its current tile.
-    """
-    workers = max(1, min(workers, len(tasks)))
-    lock = threading.Lock()
-    queue: Iterator = iter(tasks)
-    stop = threading.Event()
-
-    def tick() -> None:
-        if stop.is_set():
-            raise Cancelled
-        if progress is not None:
-            progress(1)
-
-    def worker():
-        partial = new_partial()
-        while not stop.is_set():
-            with lock:
-                task = next(queue, None)
-            if task is None:
-                break
-            run_one(task, partial, tick)
-        return partial
-
-    with single_threaded_blas():
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="simreport-tile") as pool:
-            futures = [pool.submit(worker) for _ in range(workers)]
-            try:
-                return [f.result() for f in futures]
-            except BaseException:
-                stop.set()
-                raise
-
-
 def run_threads(unit: np.ndarray, settings: EngineSettings,
                 progress: ProgressCallback | None = None) -> Partial:
     """Tiles on ``settings.workers`` threads, each with single-threaded BLAS.
@@ -93,10 +53,6 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
                           lambda: Partial.empty(unit.shape[0], settings),
                           lambda task, partial, tick: run_task(unit, task, settings, partial, tick), progress)
     return merge_all(partials)
-
-
-class Cancelled(Exception):
-    """A worker stopped early because the run was interrupted."""
 
 
 RUNNERS: dict[str, Callable[..., Partial]] = {"loop": run_loop, "threads": run_threads}

@@ -513,6 +513,144 @@ def _fill_list(p: Partial, which: str, pairs: list) -> None:
     getattr(p, f"{which}_count")[0] = len(pairs)
 
 
+class _CpuTiles:
+    """The torch engine on the CPU: torch computes each tile product (float32, or bfloat16
+    with bfloat16 output when screening) and the numba kernel of the CPU engine folds the
+    tile into a :class:`Partial`, in the tile's own memory.
+
+    When screening, every value whose exact value matters is recomputed first and written
+    into the tile: values within ``B + eps`` of a threshold (ladder and opposed), and the
+    candidates for each row's and column's best partner, the top and lowest lists and the
+    minimum (cuts argued in the README, "Screening precision"). Every other value is
+    farther than ``B`` from all of those decisions, so the kernel reaches the same counts,
+    pairs, nearest neighbours, minimum and maximum as with exact values; the histogram,
+    grid and tile moments read the screened values. In both precisions the values within
+    float32 rounding of a threshold are named as borderline.
+    """
+
+    def __init__(self, torch, unit: np.ndarray, settings: EngineSettings, precision: str) -> None:
+        self.torch = torch
+        self.unit = np.ascontiguousarray(unit, dtype=np.float32)
+        self.settings = settings
+        self.screen = precision == "screen"
+        self.u = torch.from_numpy(self.unit)
+        self.operand = self.u.to(torch.bfloat16) if self.screen else self.u
+        self.output_bf16 = self.screen  # torch's CPU product of bfloat16 rounds its output to bfloat16
+        self.B = screen_bound(unit.shape[1], True) if self.screen else 0.0
+        self.eps = float32_tolerance(unit.shape[1])
+        self.rechecked = 0
+
+    def new_worker(self) -> dict:
+        tile = self.settings.tile_size
+        partial = Partial.empty(self.unit.shape[0], self.settings)
+        thresholds = np.array([*partial.ladder, partial.opposed_threshold], dtype=np.float32)
+        return {"partial": partial, "buffer": np.empty(tile * tile, dtype=np.float32),
+                "row_max": np.empty(tile, np.float32), "row_min": np.empty(tile, np.float32),
+                "col_max": np.empty(tile, np.float32), "thresholds": thresholds,
+                "out_a": np.empty(4 * tile, np.int64), "out_b": np.empty(4 * tile, np.int64), "rechecked": 0}
+
+    def run_task(self, task: tuple[int, ...], worker: dict, tick) -> None:
+        n, size = self.unit.shape[0], self.settings.tile_size
+        for band in task:
+            r0 = band * size
+            for c0 in range(r0, n, size):
+                self.tile(worker, r0, c0, min(r0 + size, n), min(c0 + size, n))
+                tick()
+
+    def tile(self, w: dict, r0: int, c0: int, r1: int, c1: int) -> None:
+        from simreport.kernels import row_stats, widen_and_scan
+
+        torch = self.torch
+        product = self.operand[r0:r1] @ self.operand[c0:c1].T
+        rows, cols = r1 - r0, c1 - c0
+        if self.screen:
+            tile = w["buffer"][: rows * cols].reshape(rows, cols)
+            bits = product.view(torch.int16).numpy().view(np.uint16)
+            row_max, row_min, col_max = w["row_max"][:rows], w["row_min"][:rows], w["col_max"][:cols]
+            widen_and_scan(bits, tile, r0, c0, row_max, row_min, col_max)
+            cuts = self._cuts(w["partial"], row_max, row_min, col_max, r0, c0)
+        else:
+            tile = product.numpy()
+            row_max, _, row_min = row_stats(tile, r0, c0)
+            inf = np.full(max(rows, cols), np.inf, dtype=np.float32)
+            cuts = (inf[:rows], inf[:cols], np.float32(-np.inf))
+        self._exact_where_needed(w, tile, r0, c0, cuts, row_max, row_min)
+        w["partial"].add_tile(tile, r0, c0)
+
+    def _cuts(self, p: Partial, row_max, row_min, col_max, r0: int, c0: int):
+        """(row cut, column cut, low cut): values at or above a row's or column's cut, or at or
+        below the low cut, are recomputed exactly (see the class docstring)."""
+        B, f32 = self.B, np.float32
+        k_top, k_low = len(p.top_s), len(p.low_s)
+        rows, cols = row_max.shape[0], col_max.shape[0]
+        best_r, best_c = p.row_best[r0:r0 + rows], p.row_best[c0:c0 + cols]
+        finite_max = row_max[row_max > -np.inf]
+        finite_min = row_min[row_min < np.inf]
+        top = -np.inf
+        if p.top_count[0] == k_top and k_top:
+            top = float(p.top_s[k_top - 1]) - B  # exact values below the k-th kept never enter
+        if 0 < k_top <= finite_max.size:  # k pairs reach the k-th row maximum, so exact >= it - B
+            top = max(top, float(np.partition(finite_max, finite_max.size - k_top)[finite_max.size - k_top]) - 2 * B)
+        elif k_top == 0:
+            top = np.inf
+        row_cut = np.minimum(np.maximum(row_max - 2 * B, best_r - B), f32(top) if top < np.inf else f32(np.inf))
+        col_cut = np.maximum(col_max - 2 * B, best_c - B)
+        tile_min = float(finite_min.min()) if finite_min.size else np.inf
+        lowest = min(tile_min + 2 * B, float(p.extremes[0]) + B)  # candidates for the minimum
+        low = float(p.opposed_threshold) + B if k_low else -np.inf  # candidates for the lowest list
+        if k_low and p.low_count[0] == k_low:
+            low = min(low, float(p.low_s[k_low - 1]) + B)
+        if k_low and k_low <= finite_min.size:
+            low = min(low, float(np.partition(finite_min, k_low - 1)[k_low - 1]) + 2 * B)
+        return row_cut.astype(f32), col_cut.astype(f32), f32(max(lowest, low))
+
+    def _exact_where_needed(self, w: dict, tile, r0: int, c0: int, cuts, row_max, row_min) -> None:
+        """Find the values that need their exact value (screening) or lie within float32 rounding
+        of a threshold (both), recompute the first into the tile, and record the second."""
+        from simreport.kernels import exact_dots, screen_candidates
+
+        row_cut, col_cut, lo_cut = cuts
+        thresholds = w["thresholds"]
+        margin = np.float32(self.B + self.eps)
+        halves = np.full(thresholds.shape, margin, dtype=np.float32)
+        count, w["out_a"], w["out_b"] = screen_candidates(tile, r0, c0, row_cut, col_cut, lo_cut, row_max, row_min,
+                                                          thresholds, halves, w["out_a"], w["out_b"])
+        if count == 0:
+            return
+        a, b = w["out_a"][:count], w["out_b"][:count]
+        if self.screen:
+            exact = np.empty(count, dtype=np.float32)
+            exact_dots(self.unit, a + r0, b + c0, exact)
+            tile[a, b] = exact
+            w["rechecked"] += count
+            values = exact
+        else:
+            values = tile[a, b]
+        self._borderline(w["partial"], a + r0, b + c0, values, thresholds)
+
+    def _borderline(self, p: Partial, i, j, values, thresholds) -> None:
+        eps = np.float32(self.eps)
+        for t in thresholds:
+            close = np.abs(values - t) <= eps
+            if close.any():
+                p.borderline_total += int(close.sum())
+                found = zip(i[close].tolist(), j[close].tolist(), values[close].tolist(), strict=True)
+                p.borderline = sorted(set(p.borderline) | {(x, y, s, float(t)) for x, y, s in found},
+                                      key=lambda q: (q[0], q[1], q[3]))[:BORDERLINE_LISTED]
+
+
+def _run_cpu(torch, unit: np.ndarray, settings: EngineSettings, precision: str,
+             progress: ProgressCallback | None) -> tuple[Partial, _CpuTiles]:
+    """All tiles on ``settings.workers`` threads, each with one torch thread for its products."""
+    from simreport.engine import band_tasks, merge_all, on_threads
+
+    tiles = _CpuTiles(torch, unit, settings, precision)
+    workers = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers, tiles.new_worker,
+                         tiles.run_task, progress)
+    tiles.rechecked = sum(w["rechecked"] for w in workers)
+    return merge_all([w["partial"] for w in workers]), tiles
+
+
 def run_torch(unit: np.ndarray, settings: EngineSettings, progress: ProgressCallback | None = None) -> Partial:
     """The whole upper triangle with torch on ``settings.device``, one tile after another.
 
@@ -523,18 +661,20 @@ def run_torch(unit: np.ndarray, settings: EngineSettings, progress: ProgressCall
     device = resolve_device(torch, settings.device)
     precision, note = effective_precision(torch, device, settings.precision)
     threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(max(1, settings.workers))
     try:
         with torch.inference_mode(), _full_precision_products(torch):
-            state = _Pass(torch, device, unit, settings, precision)
-            n, tile = unit.shape[0], settings.tile_size
-            for r0 in range(0, n, tile):
-                for c0 in range(r0, n, tile):
-                    state.tile(r0, c0, tile)
-                    if progress is not None:
-                        progress(1)
-            partial = state.partial()
+            if device.type == "cpu":
+                torch.set_num_threads(1)  # one torch thread per worker thread
+                partial, state = _run_cpu(torch, unit, settings, precision, progress)
+            else:
+                state = _Pass(torch, device, unit, settings, precision)
+                n, tile = unit.shape[0], settings.tile_size
+                for r0 in range(0, n, tile):
+                    for c0 in range(r0, n, tile):
+                        state.tile(r0, c0, tile)
+                        if progress is not None:
+                            progress(1)
+                partial = state.partial()
     finally:
         torch.set_num_threads(threads)
     partial.engine_info = {

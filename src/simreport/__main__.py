@@ -1,5 +1,5 @@
 """``python -m simreport`` runs the command line."""
 
-from simreport.cli import main
+from simreport.cli import entry
 
-main()
+entry()

@@ -148,3 +148,16 @@ def test_the_time_estimate(monkeypatch):
     assert engine.estimate_seconds(2000, 10) == pytest.approx(4e7 / 5e10 * 1.2)
     monkeypatch.delenv("SIMREPORT_GFLOPS")
     assert engine.estimate_seconds(2000, 10) == pytest.approx(4e7 / 1.5e11 * 1.2)
+
+
+@pytest.mark.parametrize("runner", ["loop", "threads", "torch"])
+def test_empty_pair_lists_keep_nothing_and_count_everything(runner):
+    """top_k = 0 or lowest_k = 0 (API callers may ask): the lists stay empty, the counts are
+    those of a run with lists (an empty list once made the kernel write before its buffer)."""
+    x = np.random.default_rng(4).standard_normal((60, 3)).astype(np.float32)  # many opposed pairs
+    full = runners.compute(x, EngineSettings(runner=runner, tile_size=16))
+    none = runners.compute(x, EngineSettings(runner=runner, tile_size=16, top_k=0, lowest_k=0))
+    assert none.top_pairs == [] and none.lowest_pairs == []
+    assert none.opposed_pairs == full.opposed_pairs > 0
+    assert none.threshold_counts == full.threshold_counts
+    assert (none.nn_index == full.nn_index).all() and (none.min, none.max) == (full.min, full.max)

@@ -8,8 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import planted_embeddings
+from exactness import scaled
 from simreport import engine, runners, torch_engine
 from simreport.engine import EngineSettings
 
@@ -230,3 +233,54 @@ def test_cuda_identical_to_numba(precision):
 @pytest.mark.cuda
 def test_cuda_screening_planted_within_bound():
     check_planted_within_bound("cuda")
+
+
+@st.composite
+def screening_cases(draw):
+    """Small inputs with duplicate, negated and near-copy rows, any tiling, short lists, and
+    thresholds placed exactly on pairs' exact values."""
+    n = draw(st.integers(2, 90))
+    d = draw(st.integers(1, 40))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    for _ in range(draw(st.integers(0, 4))):  # duplicates, negations, near copies
+        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        if i != j:
+            x[j] = draw(st.sampled_from([1.0, -1.0, 2.5])) * x[i]
+            if draw(st.booleans()):
+                x[j] += np.float32(0.003) * rng.standard_normal(d).astype(np.float32)
+    values, _ = exact_values(x)
+    on_values = sorted(set(float(v) for v in rng.choice(values, size=min(3, values.size), replace=False)))
+    ladder = tuple(sorted({*draw(st.lists(st.sampled_from([0.3, 0.5, 0.8, 0.9, 0.95, 0.99]), min_size=1,
+                                          max_size=3)), *[v for v in on_values if v > 0]}))
+    opposed = float(draw(st.sampled_from([-0.9, -0.5, -0.2, min(on_values)])))
+    return x, dict(tile_size=draw(st.integers(1, n + 3)), workers=draw(st.integers(1, 3)), ladder=ladder,
+                   near_duplicate_threshold=ladder[-1], opposed_threshold=opposed,
+                   top_k=draw(st.integers(1, 12)), lowest_k=draw(st.integers(0, 6)), precision="screen")
+
+
+@settings(max_examples=scaled(40))
+@given(screening_cases())
+def test_screening_matches_the_exact_reference(case):
+    """Screening (bfloat16 products, re-checks) against every pair's exact value: counts and
+    records at each threshold, both pair lists in the documented order, nearest neighbours,
+    opposed pairs, min and max, all equal."""
+    x, kw = case
+    values, iu = exact_values(x)
+    s = run(x, "torch", **kw)
+    assert s.engine_info["precision"] == "screen"
+    for t, row in zip(s.settings.thresholds, s.threshold_counts, strict=True):  # the report rounds t
+        hit = values >= np.float32(t)
+        assert (row["pairs"], row["items"]) == (int(hit.sum()), len(set(iu[0][hit]) | set(iu[1][hit])))
+    opp = values <= np.float32(kw["opposed_threshold"])
+    assert (s.opposed_pairs, s.opposed_items) == (int(opp.sum()), len(set(iu[0][opp]) | set(iu[1][opp])))
+    top = np.lexsort((iu[1], iu[0], -values))[:kw["top_k"]]
+    assert s.top_pairs == [(int(iu[0][k]), int(iu[1][k]), float(values[k])) for k in top]
+    low = [k for k in np.lexsort((iu[1], iu[0], values)) if opp[k]][:kw["lowest_k"]]
+    assert s.lowest_pairs == [(int(iu[0][k]), int(iu[1][k]), float(values[k])) for k in low]
+    full = np.full((len(x), len(x)), -np.inf, dtype=np.float32)
+    full[iu] = values
+    full.T[iu] = values
+    assert (s.nn_index == full.argmax(axis=1)).all() and (s.nn_similarity == full.max(axis=1)).all()
+    assert (s.min, s.max) == (float(values.min()), float(values.max()))

@@ -27,6 +27,8 @@ def _before(s1, i1, j1, s2, i2, j2, descending):
 def _insert(vals, ii, jj, count, s, i, j, descending):
     """Insert (s, i, j) into a sorted bounded list; returns the new count."""
     cap = vals.shape[0]
+    if cap == 0:  # an empty list keeps nothing (writing at cap - 1 would land before the buffer)
+        return 0
     if count == cap and not _before(s, i, j, vals[cap - 1], ii[cap - 1], jj[cap - 1], descending):
         return count
     pos = count if count < cap else cap - 1
@@ -137,6 +139,8 @@ def reduce_tile(
     lc = low_count[0]
     top_cap = top_s.shape[0]
     top_floor = top_s[top_cap - 1] if tc == top_cap else np.float32(-np.inf)
+    if top_cap == 0:  # no top list: nothing enters it
+        top_floor = np.float32(np.inf)
     # column runs that fall in one grid block
     starts = np.empty(n_cols + 1, dtype=np.int64)
     n_seg = 0
@@ -206,7 +210,7 @@ def reduce_tile(
                             touched[t, j] = True
                 if s >= top_floor:
                     tc = _insert(top_s, top_i, top_j, tc, s, i, col0 + b, True)
-                    if tc == top_cap:
+                    if tc == top_cap > 0:
                         top_floor = top_s[top_cap - 1]
         if row_min[a] <= opposed_threshold:
             for b in range(b_start, n_cols):

@@ -268,6 +268,15 @@ def _read_into(stream, array: np.ndarray) -> bool:
     return True
 
 
+def _npy_header_reader():
+    """numpy's reader of a .npy header of any version (private; its module moved in numpy 2)."""
+    try:
+        from numpy.lib._format_impl import _read_array_header
+    except ImportError:  # numpy 1.x
+        from numpy.lib.format import _read_array_header
+    return _read_array_header
+
+
 def _npy_from_stream(stream, source: str, what: str = "the .npy header") -> np.ndarray:
     """Parse one .npy stream (magic, header, data) with the size checked before allocating."""
     fmt = np.lib.format
@@ -277,8 +286,8 @@ def _npy_from_stream(stream, source: str, what: str = "the .npy header") -> np.n
             shape, fortran, dtype = fmt.read_array_header_1_0(stream)
         elif version == (2, 0):
             shape, fortran, dtype = fmt.read_array_header_2_0(stream)
-        else:
-            shape, fortran, dtype = fmt._read_array_header(stream, version)  # 3.0: utf-8 header
+        else:  # 3.0: a UTF-8 header, read by numpy's own reader (numpy.lib.format no longer exports it)
+            shape, fortran, dtype = _npy_header_reader()(stream, version)
     except (ValueError, SyntaxError, TypeError) as exc:
         raise InputError(f"{source}: unreadable .npy header ({str(exc).strip()[:120]}); "
                          "save the array with numpy.save.") from None

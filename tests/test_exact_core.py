@@ -164,6 +164,50 @@ def test_an_odd_number_of_partials_all_merge():
     np.testing.assert_array_equal(threaded.hist, single.hist)
 
 
+def test_pairs_tied_below_every_threshold_follow_the_order():
+    """Orthogonal rows: every similarity is exactly 0, below every threshold of the ladder, so
+    only the top list's floor lets a row's pairs in; a later tile's pair (0, j) must still
+    displace the tied (1, j') already listed."""
+    x = np.eye(6, dtype=np.float32)
+    for tile in (1, 2, 4):
+        for runner, workers in (("loop", 1), ("threads", 3)):
+            stats = runners.compute(x, EngineSettings(tile_size=tile, top_k=5, lowest_k=4, opposed_threshold=0.0,
+                                                      runner=runner, workers=workers))
+            assert stats.top_pairs == [(0, 1, 0.0), (0, 2, 0.0), (0, 3, 0.0), (0, 4, 0.0), (0, 5, 0.0)]
+            assert stats.lowest_pairs == [(0, 1, 0.0), (0, 2, 0.0), (0, 3, 0.0), (0, 4, 0.0)]
+            assert (stats.opposed_pairs, stats.opposed_items) == (15, 6)  # "at or below" 0
+            assert stats.nn_index.tolist() == [1, 0, 0, 0, 0, 0] and stats.nn_similarity.tolist() == [0.0] * 6
+            assert stats.threshold_counts[0]["pairs"] == 0
+
+
+def test_a_full_top_list_and_the_tile_sums_on_a_small_input():
+    """40 random rows in tiles of 7: the top list fills early and later pairs must still enter it at
+    their place; the tile pass's float64 sums (of the similarities and of their squares) match."""
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((40, 4)).astype(np.float32)
+    unit = engine.normalise_rows(x)
+    for tile in (7, 40):  # 40: one tile, so the list's floor moves while the tile is read
+        sim = tiled_similarities(unit, tile)
+        settings_ = EngineSettings(tile_size=tile, top_k=5, lowest_k=3, opposed_threshold=-0.3, runner="loop")
+        stats = runners.compute(x, settings_)
+        check_stats(stats, x, unit, sim)
+        partial = runners.run_all_pairs(unit, settings_)
+        values = sim[np.triu_indices(40, 1)].astype(np.float64)
+        assert float(partial.moments[0]) == pytest.approx(values.sum(), rel=1e-5, abs=1e-4)
+        assert float(partial.moments[1]) == pytest.approx((values * values).sum(), rel=1e-5)
+
+
+def test_the_top_list_floor_follows_each_insertion():
+    """Points on a circle with growing gaps: the best pairs are (0, 1), (1, 2), (2, 3), ... and arrive
+    in that order inside one tile, each just above the list's last entry at the time."""
+    angles = np.cumsum([0.0] + [0.10 + 0.01 * k for k in range(7)])
+    x = np.stack([np.cos(angles), np.sin(angles)], axis=1).astype(np.float32)
+    for tile in (8, 3):
+        stats = runners.compute(x, EngineSettings(tile_size=tile, top_k=3, runner="loop"))
+        assert [(i, j) for i, j, _ in stats.top_pairs] == [(0, 1), (1, 2), (2, 3)]
+        check_stats(stats, x, engine.normalise_rows(x), tiled_similarities(engine.normalise_rows(x), tile))
+
+
 # ----------------------------------------------------------------------------- property tests
 
 

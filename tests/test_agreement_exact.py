@@ -124,3 +124,62 @@ def test_constant_similarities_have_no_correlation():
         got = measure_agreement(a, b, labels, 0.9, neighbours=2, listed_pairs=3, listed_records=2, tile_size=4,
                                 workers=1)
         assert got["correlation"]["tile_pass_pearson"] is None
+
+
+@pytest.mark.parametrize("neighbours", [2, 9])
+def test_the_whole_agreement_record_on_a_small_case(neighbours):
+    """Six records on two models, every key of the comparison's agreement data against the brute force
+    (a label of 250 characters is cut to 200, the last an ellipsis)."""
+    ang_a = np.array([0.0, 0.05, 0.1, 1.0, 1.02, 1.03])
+    ang_b = np.array([0.0, 0.9, 0.12, 1.0, 1.01, 2.0])
+    unit_a = normalise_rows(np.stack([np.cos(ang_a), np.sin(ang_a)], 1).astype(np.float32))
+    unit_b = normalise_rows(np.stack([np.cos(ang_b), np.sin(ang_b), 0 * ang_b + 0.1], 1).astype(np.float32))
+    labels = [f"r{r}" for r in range(5)] + ["x" * 250]
+    short = labels[:5] + ["x" * 199 + "\u2026"]
+    got = measure_agreement(unit_a, unit_b, labels, 0.99, neighbours=neighbours, listed_pairs=3, listed_records=4,
+                            tile_size=4, workers=2)
+    k = min(neighbours, 5)  # at most n - 1 neighbours
+    ref = reference_agreement(tiled_similarities(unit_a, 4), tiled_similarities(unit_b, 4), k, 0.99, 3, JOINT_BINS)
+    shared = np.array([len(set(ref["best_i_a"][r]) & set(ref["best_i_b"][r])) for r in range(6)])
+    same = ref["best_i_a"][:, 0] == ref["best_i_b"][:, 0]
+    worst = sorted(range(6), key=lambda r: (shared[r], r))[:4]
+    union = ref["both"] + ref["only_a"] + ref["only_b"]
+    exact = cross_moments(unit_a, unit_b)
+    assert got["correlation"]["tile_pass_pearson"] == pytest.approx(exact["pearson"], abs=1e-6)
+    assert exact["pearson"] == pytest.approx(ref["pearson"], abs=1e-5)
+    expected = {
+        "pairs": 15,
+        "correlation": {"pearson": exact["pearson"], "covariance": exact["covariance"],
+                        "method": "exact, from the models' Gram and cross-Gram matrices (float64)",
+                        "tile_pass_pearson": got["correlation"]["tile_pass_pearson"]},
+        "neighbours": {
+            "k": k, "mean_overlap": float(shared.mean() / k), "median_overlap": float(np.median(shared) / k),
+            "same_nearest": int(same.sum()), "same_nearest_share": float(same.mean()),
+            "no_overlap": int((shared == 0).sum()), "distribution": np.bincount(shared, minlength=k + 1).tolist(),
+            "least_agreeing": [{
+                "i": r, "label": short[r], "overlap": int(shared[r]),
+                "nearest_a": int(ref["best_i_a"][r, 0]), "label_a": short[ref["best_i_a"][r, 0]],
+                "similarity_a": round(float(ref["best_s_a"][r, 0]), 6),
+                "nearest_b": int(ref["best_i_b"][r, 0]), "label_b": short[ref["best_i_b"][r, 0]],
+                "similarity_b": round(float(ref["best_s_b"][r, 0]), 6)} for r in worst],
+        },
+        "near_duplicates": {
+            "threshold": 0.99, "both": ref["both"], "only_a": ref["only_a"], "only_b": ref["only_b"],
+            "jaccard": ref["both"] / union, "listed_cap": 3,
+            "only_a_pairs": [{"i": i, "j": j, "label_i": short[i], "label_j": short[j],
+                              "similarity_a": round(sa, 6), "similarity_b": round(sb, 6)}
+                             for i, j, sa, sb in ref["only_a_pairs"]],
+            "only_b_pairs": [{"i": i, "j": j, "label_i": short[i], "label_j": short[j],
+                              "similarity_a": round(sa, 6), "similarity_b": round(sb, 6)}
+                             for i, j, sb, sa in ref["only_b_pairs"]],
+        },
+        "joint_histogram": {"bins": 100, "range": [-1.0, 1.0], "counts": ref["joint"].reshape(100, 100).tolist()},
+        "tiles": 3,
+    }
+    assert got == expected
+    # the case is not degenerate: both one-model lists are full, and row 5's long label is listed
+    assert (ref["only_a"], ref["only_b"]) >= (3, 1) and len(got["near_duplicates"]["only_a_pairs"]) == 3
+    assert any(p["label_j"] == short[5] for p in got["near_duplicates"]["only_a_pairs"])
+    assert 0 < got["neighbours"]["same_nearest"] < 6
+    if neighbours == 2:
+        assert got["neighbours"]["distribution"] == [1, 2, 3]  # overlaps of 0, 1 and 2 all occur

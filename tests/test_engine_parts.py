@@ -35,6 +35,58 @@ def test_an_empty_partial():
     assert engine.grid_size_for(0, 4) == 1 and engine.grid_size_for(1, 0) == 1
 
 
+def assert_same_partial(got: engine.Partial, want: engine.Partial) -> None:
+    """Every field of two partials equal (the float64 sums to rounding)."""
+    for name in ("hist", "extremes", "row_best", "row_best_idx", "ladder", "ladder_pairs", "touched", "opposed_state",
+                 "opposed_touched", "top_count", "low_count", "block_of", "grid_max"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    np.testing.assert_allclose(got.moments, want.moments, rtol=1e-9)
+    np.testing.assert_allclose(got.grid_sum, want.grid_sum, rtol=1e-9, atol=1e-9)
+    assert got.pairs_list("top") == want.pairs_list("top") and got.pairs_list("low") == want.pairs_list("low")
+    assert (got.tiles, got.borderline, got.borderline_total) == (want.tiles, want.borderline, want.borderline_total)
+
+
+def test_merging_the_partials_of_any_split_gives_the_single_pass():
+    """Every field of the merged partials equals one pass over all tiles, in either order."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((23, 5)).astype(np.float32)
+    x[20] = x[3]  # a tie for the nearest neighbour across partials
+    unit = engine.normalise_rows(x)
+    settings_ = EngineSettings(tile_size=4, top_k=7, lowest_k=5, grid_size=5, opposed_threshold=-0.4,
+                               near_duplicate_threshold=0.5, ladder=(0.3, 0.6))
+    single = runners.run_all_pairs(unit, EngineSettings(**{**settings_.__dict__, "runner": "loop"}))
+    parts = [engine.run_task(unit, task, settings_) for task in engine.band_tasks(23, 4)]
+    assert len(parts) >= 3 and all(p.tiles for p in parts)
+    for order in (parts, parts[::-1], parts[1:] + parts[:1]):
+        assert_same_partial(engine.merge_all(list(order)), single)
+    pair = engine.merge(parts[0], parts[1])
+    assert pair.tiles == parts[0].tiles + parts[1].tiles
+    np.testing.assert_allclose(pair.moments, parts[0].moments + parts[1].moments, rtol=1e-12)
+    assert single.opposed_state[0] > 0 and single.ladder_pairs[-1] > 0  # the case reaches every list
+
+
+def test_borderline_pairs_merge_in_order_and_keep_the_first_50():
+    """The torch engine's borderline pairs: all counted, the first 50 by (i, j, threshold) named."""
+    s = EngineSettings(top_k=2, lowest_k=2)
+    a, b = engine.Partial.empty(100, s), engine.Partial.empty(100, s)
+    a.borderline = [(i, i + 1, 0.95, 0.95) for i in range(0, 60, 2)]
+    b.borderline = [(i, i + 1, 0.8, 0.8) for i in range(59, 0, -2)]
+    b.borderline += [(3, 4, 0.9, 0.9), (3, 4, 0.95, 0.95), (1, 90, 0.85, 0.85)]
+    a.borderline_total, b.borderline_total = 30, 33
+    a.engine_info = None
+    b.engine_info = {"engine": "torch"}
+    merged = engine.merge(a, b)
+    expected = sorted(set(a.borderline) | set(b.borderline), key=lambda p: (p[0], p[1], p[3]))[:50]
+    assert merged.borderline == expected and len(expected) == 50
+    assert merged.borderline[:5] == [(0, 1, 0.95, 0.95), (1, 2, 0.8, 0.8), (1, 90, 0.85, 0.85), (2, 3, 0.95, 0.95),
+                                     (3, 4, 0.8, 0.8)]
+    assert merged.borderline[5:7] == [(3, 4, 0.9, 0.9), (3, 4, 0.95, 0.95)]  # the same pair at two thresholds
+    assert merged.borderline_total == 63 and engine.BORDERLINE_LISTED == 50
+    assert merged.engine_info == {"engine": "torch"}
+    a.engine_info = {"engine": "numba"}
+    assert engine.merge(a, b).engine_info == {"engine": "numba"}
+
+
 def test_rows_are_normalised_in_float64_to_float32():
     x = np.array([[3.0, 4.0], [0.0, -2.0], [1e-30, 1e-30]], dtype=np.float64)
     unit = engine.normalise_rows(x)

@@ -183,3 +183,19 @@ def test_the_whole_agreement_record_on_a_small_case(neighbours):
     assert 0 < got["neighbours"]["same_nearest"] < 6
     if neighbours == 2:
         assert got["neighbours"]["distribution"] == [1, 2, 3]  # overlaps of 0, 1 and 2 all occur
+
+
+def test_an_exactly_constant_model_has_no_exact_correlation():
+    """Every record at [1, 0]: every similarity is exactly 1, the standard deviation exactly 0, and
+    the exact correlation is undefined (None) whichever side the constant model is on."""
+    rng = np.random.default_rng(5)
+    same = normalise_rows(np.tile(np.array([[1.0, 0.0]], dtype=np.float32), (6, 1)))
+    other = normalise_rows(rng.standard_normal((6, 3)).astype(np.float32))
+    for a, b in ((same, other), (other, same)):
+        got = cross_moments(a, b)
+        assert 0.0 in (got["std_a"], got["std_b"]) and got["pearson"] is None and got["covariance"] == 0.0
+        measured = measure_agreement(a, b, [str(r) for r in range(6)], 0.9, neighbours=2, listed_pairs=3,
+                                     listed_records=2, tile_size=4, workers=1)
+        assert measured["correlation"]["pearson"] is None and measured["correlation"]["tile_pass_pearson"] is None
+    assert cross_moments(other, other)["pearson"] == pytest.approx(1.0, abs=1e-9)
+    assert cross_moments(other, other)["pearson"] <= 1.0

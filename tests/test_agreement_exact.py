@@ -199,3 +199,26 @@ def test_an_exactly_constant_model_has_no_exact_correlation():
         assert measured["correlation"]["pearson"] is None and measured["correlation"]["tile_pass_pearson"] is None
     assert cross_moments(other, other)["pearson"] == pytest.approx(1.0, abs=1e-9)
     assert cross_moments(other, other)["pearson"] <= 1.0
+
+
+def test_one_model_pairs_keep_the_most_different_and_break_ties_by_index():
+    from simreport.agreement import PairList
+
+    def arrays(rows):
+        i, j, s, o = zip(*rows, strict=True)
+        return np.array(i), np.array(j), np.array(s, np.float32), np.array(o, np.float32)
+
+    pairs = PairList(cap=3)
+    pairs.add(*arrays([(5, 6, 0.99, 0.5), (1, 7, 0.98, 0.5), (2, 3, 0.97, 0.5), (0, 9, 0.99, 0.5), (4, 8, 0.96, 0.9)]))
+    assert pairs.count == 5
+    assert [(i, j) for i, j, _, _ in pairs.rows()] == [(0, 9), (5, 6), (1, 7)]  # most different first; ties: i, j
+    assert pairs.rows()[0] == (0, 9, float(np.float32(0.99)), 0.5)
+    pairs.add(*(np.zeros(0, np.int64),) * 2, *(np.zeros(0, np.float32),) * 2)
+    assert pairs.count == 5
+    other = PairList(cap=3)
+    other.add(*arrays([(0, 1, 0.99, 0.3)]))
+    pairs.merge(other)
+    assert pairs.count == 6 and [(i, j) for i, j, _, _ in pairs.rows()] == [(0, 1), (0, 9), (5, 6)]
+    tied = PairList(cap=2)  # three pairs tied at the cap: all kept through the cut, then the smallest indices
+    tied.add(*arrays([(7, 8, 0.9, 0.1), (3, 9, 0.9, 0.1), (3, 4, 0.9, 0.1), (1, 2, 0.5, 0.4)]))
+    assert tied.count == 4 and [(i, j) for i, j, _, _ in tied.rows()] == [(3, 4), (3, 9)]

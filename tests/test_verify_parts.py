@@ -1,0 +1,380 @@
+"""verify's parts on hand-made evidence (no rendering, milliseconds): the comparison of recorded and
+recomputed results, the revision and attachment checks, where labels come from, the PDF variant,
+the claims and the refusals of unreadable files. The tamper matrix (tests/test_verify_tamper.py)
+checks the same code on real, tampered PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import simreport
+from simreport.errors import InputError
+from simreport.pictures import encode_picture
+from simreport.verify import (
+    DEFAULT_SET_FILE,
+    EOF_MARKER,
+    IGNORED_PARAMETERS,
+    RECOMPUTED_KEYS,
+    PdfEvidence,
+    Verification,
+    _attachments,
+    _claims,
+    _label_source,
+    _revisions,
+    _short,
+    _variant,
+    compare_results,
+    page_fingerprints,
+    read_pdf,
+    verify_report,
+)
+
+# ----------------------------------------------------------------------------- recorded against recomputed
+
+
+def test_equal_results_have_no_differences():
+    doc = {"stats": {"mean": 0.25, "n": 10, "items": [1, 2]}, "findings": [{"id": "x", "status": "pass"}]}
+    assert compare_results(doc, json.loads(json.dumps(doc))) == []
+    assert RECOMPUTED_KEYS[0] == "input" and "summary" in RECOMPUTED_KEYS and "report" in RECOMPUTED_KEYS
+
+
+@pytest.mark.parametrize("recorded,fresh,expected", [
+    (0.5, 0.6, ["stats.v: report 0.5, recomputed 0.6"]),
+    (0.5, 0.5 * (1 + 9e-7), []),  # floats agree to 1e-6 relative
+    (0.5, 0.5 * (1 + 2e-6), ["stats.v: report 0.5, recomputed 0.500001"]),
+    (0.0, 5e-10, []),  # and to 1e-9 absolute near zero
+    (0.0, 2e-9, ["stats.v: report 0.0, recomputed 2e-09"]),
+    (1, 1.0, []),  # an int and the same float agree
+    (True, 1.0, ["stats.v: report true, recomputed 1.0"]),  # a flag is not a number
+    (1.0, True, ["stats.v: report 1.0, recomputed true"]),
+    (True, 1, ["stats.v: report true, recomputed 1"]),  # equal in Python, not the same type
+    (3, 4, ["stats.v: report 3, recomputed 4"]),
+    ("a", "a", []),
+    (None, None, []),
+    ("a", None, ['stats.v: report "a", recomputed null']),
+    ([1, 2], [1, 2, 3], ["stats.v: the report lists 2 entries, the recomputation 3"]),
+    ([1, 2], [1, 5], ["stats.v[1]: report 2, recomputed 5"]),
+    ({"a": 1}, {"a": 1, "b": 2}, ["stats.v.b: missing in the report"]),
+    ({"a": 1, "b": 2}, {"a": 1}, ["stats.v.b: not recomputed"]),
+    ({"a": 1}, [1], ['stats.v: report {"a": 1}, recomputed [1]']),
+    ("x" * 70, "y", ['stats.v: report "' + "x" * 56 + '..., recomputed "y"']),
+])
+def test_each_difference_is_named_with_both_values(recorded, fresh, expected):
+    assert compare_results({"stats": {"v": recorded}}, {"stats": {"v": fresh}}) == expected
+
+
+def test_short_values_are_cut_at_60_characters():
+    assert _short("x" * 58) == '"' + "x" * 58 + '"'  # 60 characters with the quotes
+    assert _short("x" * 59) == '"' + "x" * 56 + "..."
+    assert _short({"é": 1}) == '{"é": 1}'
+
+
+def test_what_describes_the_run_is_not_compared():
+    params = {name: k for k, name in enumerate(IGNORED_PARAMETERS)}
+    assert set(IGNORED_PARAMETERS) == {"runner", "workers", "scheduler", "tile_size", "device", "precision"}
+    recorded = {"input": {"path": "/a/e.npy", "n": 3}, "parameters": {**params, "seed": 1},
+                "stats": {"engine": {"device": "cuda"}, "mean": 0.1}, "tool": "x", "created": "then",
+                "environment": {"python": "3.11"}}
+    fresh = {"input": {"path": "/b/e.npy", "n": 3}, "parameters": {"seed": 1}, "stats": {"engine": {}, "mean": 0.1},
+             "tool": "y", "created": "now"}
+    assert compare_results(recorded, fresh) == []
+    fresh["parameters"]["seed"] = 2
+    assert compare_results(recorded, fresh) == ["parameters.seed: report 1, recomputed 2"]
+
+
+def test_the_threshold_set_is_compared_only_when_it_is_the_shipped_one():
+    mine = {"parameters": {"threshold_set": {"file": "bank.toml", "id": "a"}}}
+    other = {"parameters": {"threshold_set": {"file": "bank.toml", "id": "b"}}}
+    assert compare_results(mine, other) == []  # a writer's own set: its limits are compared one by one instead
+    shipped = {"parameters": {"threshold_set": {"file": DEFAULT_SET_FILE, "overrides": {}}}}
+    changed = {"parameters": {"threshold_set": {"file": DEFAULT_SET_FILE, "overrides": {"x": 1}}}}
+    assert compare_results(shipped, changed) == ["parameters.threshold_set.overrides.x: missing in the report"]
+    assert DEFAULT_SET_FILE == "simreport-default.toml"
+
+
+def test_without_labels_the_label_fields_are_not_compared():
+    recorded = {"input": {"n": 2, "labels_sha256": "aa"},
+                "most_similar": [{"i": 0, "label_i": "a", "label_j": "b"}],
+                "heatmap": {"labels": ["a"], "values": [1]}, "clusters": {"examples": ["a"]}}
+    fresh = {"input": {"n": 2, "labels_sha256": "bb"},
+             "most_similar": [{"i": 0, "label_i": "0", "label_j": "1"}],
+             "heatmap": {"labels": ["0"], "values": [1]}, "clusters": {"examples": ["0"]}}
+    assert compare_results(recorded, fresh, labels=False) == []
+    assert compare_results(recorded, fresh) == [
+        'input.labels_sha256: report "aa", recomputed "bb"',
+        'most_similar[0].label_i: report "a", recomputed "0"',
+        'most_similar[0].label_j: report "b", recomputed "1"',
+        'heatmap.labels[0]: report "a", recomputed "0"',
+        'clusters.examples[0]: report "a", recomputed "0"',
+    ]
+
+
+def test_pictures_agree_to_1e3_per_cell():
+    base = np.array([[1.0, 0.2, 0.3], [0.2, 1.0, 0.4], [0.3, 0.4, 1.0]])
+    near = base.copy()
+    near[0, 2] = near[2, 0] = 0.3009
+    far = base.copy()
+    far[1, 2] = far[2, 1] = 0.45
+    pic = encode_picture(base)
+    assert compare_results({"heatmap": {"cells": pic}}, {"heatmap": {"cells": encode_picture(near)}}) == []
+    assert compare_results({"heatmap": {"cells": pic}}, {"heatmap": {"cells": encode_picture(far)}}) == [
+        "heatmap.cells: cell [1, 2] is 0.4000 in the report, 0.4500 recomputed"]
+    assert compare_results({"heatmap": {"cells": pic}}, {"heatmap": {"cells": encode_picture(base[:2, :2])}}) == [
+        "heatmap.cells: report shape [3, 3], recomputed [2, 2]"]
+    broken = {**pic, "data": pic["data"][:-4]}
+    assert compare_results({"heatmap": {"cells": broken}}, {"heatmap": {"cells": pic}}) == [
+        "heatmap.cells: the picture cannot be decoded"]
+    # a picture's plain numbers (outside a picture) agree to 1.1e-3 too; elsewhere they must not
+    assert compare_results({"overview": {"lo": 0.5}}, {"overview": {"lo": 0.501}}) == []
+    assert compare_results({"stats": {"lo": 0.5}}, {"stats": {"lo": 0.501}}) == [
+        "stats.lo: report 0.5, recomputed 0.501"]
+    # empty cells (NaN) agree with empty cells, and a filled cell differs from an empty one
+    holes = base.copy()
+    holes[0, 1] = holes[1, 0] = np.nan
+    assert compare_results({"clusters": {"m": encode_picture(holes)}}, {"clusters": {"m": encode_picture(holes)}}) == []
+    assert len(compare_results({"clusters": {"m": encode_picture(holes)}}, {"clusters": {"m": pic}})) == 1
+
+
+def test_at_most_about_50_differences_are_collected():
+    recorded = {"stats": {f"v{k}": k for k in range(60)}, "findings": [1]}
+    fresh = {"stats": {f"v{k}": k + 1 for k in range(60)}, "findings": [2]}
+    out = compare_results(recorded, fresh)
+    assert len(out) == 60 and out[0] == "stats.v0: report 0, recomputed 1"  # a key is finished, then it stops
+    few = compare_results({"stats": {"a": 1}, "findings": [1]}, {"stats": {"a": 2}, "findings": [2]})
+    assert few == ["stats.a: report 1, recomputed 2", "findings[0]: report 1, recomputed 2"]
+
+
+# ----------------------------------------------------------------------------- the file's own evidence
+
+
+def evidence(data: bytes = b"%PDF-1.7 body %%EOF\n", attachments: dict | None = None) -> PdfEvidence:
+    attachments = attachments or {}
+    return PdfEvidence(data, attachments, list(attachments), {}, "", 1,
+                       [m.end() for m in EOF_MARKER.finditer(data)], "none")
+
+
+def test_revision_ends_are_found_after_each_eof_marker():
+    data = b"%PDF a %%EOF\r\nb %%EOF \nc %%EOF"
+    assert [m.end() for m in EOF_MARKER.finditer(data)] == [14, 23, len(data)]
+
+
+@pytest.mark.parametrize("data,signed_from,ok,detail", [
+    (b"%PDF x %%EOF\n", None, True, "1 revision(s), nothing after the end"),
+    (b"%PDF x %%EOF\n  \n", None, True, "1 revision(s), nothing after the end"),  # whitespace is nothing
+    (b"%PDF x %%EOF\ngarbage", None, False, "1 revision(s), 7 bytes after the last %%EOF"),
+    (b"%PDF x %%EOF\nupdate %%EOF\n", None, False, "2 revision(s), nothing after the end"),
+    (b"no marker at all", None, False, "0 revision(s), 16 bytes after the last %%EOF"),
+    (b"%PDF x %%EOF\nsig %%EOF\n", 13, True,
+     "2 revision(s), nothing after the end; the second revision holds the signature"),
+    (b"%PDF x %%EOF\nsig %%EOF\n", 5, False,  # the signature does not begin where the document ends
+     "2 revision(s), nothing after the end; the second revision holds the signature"),
+    (b"%PDF x %%EOF\nsig %%EOF\nmore %%EOF\n", 13, False,
+     "3 revision(s), nothing after the end; the second revision holds the signature"),
+    (b"%PDF x %%EOF\n", 13, False, "1 revision(s), nothing after the end; the second revision holds the signature"),
+])
+def test_nothing_may_be_appended_after_the_document(data, signed_from, ok, detail):
+    outcome = Verification()
+    _revisions(evidence(data), outcome, signed_from)
+    assert outcome.checks == [
+        ("nothing was appended after simreport wrote the document (no incremental update)", ok, detail)]
+
+
+class Doc:
+    def __init__(self, input_: dict):
+        self.input = input_
+
+
+def test_the_attachments_agree_with_the_results():
+    labels = b"a\nb\n"
+    digest = hashlib.sha256(labels).hexdigest()
+    fingerprint = {"path": "e.npy", "sha256": "ab", "array_sha256": "cd", "n": 2, "dim": 3, "dtype": "float32"}
+    result = simreport.run_test(np.eye(3, dtype=np.float32))
+    result.input.update(fingerprint, labels_sha256=digest)
+    outcome = Verification()
+    _attachments(evidence(attachments={"simreport-results.json": b"{}", "labels.txt": labels,
+                                       "input-fingerprint.json": json.dumps(fingerprint).encode()}), result, outcome)
+    assert outcome.checks == [
+        ("attached input fingerprint agrees with the results", True, "input-fingerprint.json"),
+        ("attached labels are the ones the results were computed with", True,
+         f"labels.txt {digest[:16]}..., results {digest[:16]}...")]
+    outcome = Verification()
+    _attachments(evidence(attachments={"labels.txt": b"a\nc\n", "notes.txt": b"", "x.js": b"",
+                                       "input-fingerprint.json": json.dumps({**fingerprint, "n": 5}).encode()}),
+                 result, outcome)
+    wrong = hashlib.sha256(b"a\nc\n").hexdigest()
+    assert outcome.checks == [
+        ("no attachments besides simreport's own", False, "notes.txt, x.js"),
+        ("attached input fingerprint agrees with the results", False, "input-fingerprint.json"),
+        ("attached labels are the ones the results were computed with", False,
+         f"labels.txt {wrong[:16]}..., results {digest[:16]}...")]
+    for bad in (b"not json", b"[1, 2]", b"\xff\xfe"):
+        outcome = Verification()
+        _attachments(evidence(attachments={"input-fingerprint.json": bad}), result, outcome)
+        assert outcome.checks == [("attached input fingerprint agrees with the results", False,
+                                   "input-fingerprint.json")]
+    partial = Verification()  # a fingerprint of fewer keys is compared on the keys either side has
+    _attachments(evidence(attachments={"input-fingerprint.json": json.dumps({"n": 2}).encode()}), Doc({"n": 2}),
+                 partial)
+    assert partial.checks[0][1] is True
+    del result.input["labels_sha256"]
+    outcome = Verification()
+    _attachments(evidence(attachments={"labels.txt": labels}), result, outcome)
+    assert outcome.checks == [] and outcome.notes == [
+        "labels.txt is attached but the results record no labels hash (written by an older simreport): the labels "
+        "are not checked."]
+
+
+def test_where_the_labels_of_a_recomputation_come_from():
+    ev = evidence(attachments={"labels.txt": b"one\r\ntwo\n"})
+    plain = evidence()
+    doc = Doc({"labels": "file names.txt"})
+    assert _label_source(doc, ev, {"labels_file": "l.txt"}) == (None, "l.txt", None, None)
+    assert _label_source(doc, ev, {"label_column": "c"}) == ("c", None, None, None)
+    assert _label_source(Doc({"labels": "column name"}), plain, {}) == ("name", None, None, None)
+    assert _label_source(doc, ev, {}) == (None, None, ["one", "two"], None)
+    assert _label_source(doc, evidence(attachments={"labels.txt": b"one\ntwo"}), {}) == (None, None, ["one", "two"],
+                                                                                        None)
+    assert _label_source(doc, plain, {}) == (None, None, None, "The labels came from names.txt, which is neither "
+                                             "attached nor given with --labels: labels were left out of the "
+                                             "comparison.")
+    assert _label_source(Doc({}), plain, {}) == (None, None, None, None)  # the index
+    assert _label_source(Doc({"labels": "given"}), plain, {}) == (None, None, None, None)
+
+
+class Stream:
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def get_object(self):
+        return self
+
+    def get_data(self) -> bytes:
+        return self.data
+
+
+class Reader:
+    def __init__(self, xmp: bytes | None):
+        self.trailer = {"/Root": {"/Metadata": Stream(xmp)} if xmp is not None else {}}
+
+
+@pytest.mark.parametrize("xmp,variant", [
+    (b'<x pdfaid:part="3" pdfaid:conformance="B"/>', "pdf/a-3b"),
+    (b"<pdfaid:part>2</pdfaid:part><pdfaid:conformance>U</pdfaid:conformance>", "pdf/a-2u"),
+    (b'<x pdfaid:part="3"/>', "none"),  # a part without a level says nothing
+    (b'<x pdfuaid:part="1"/>', "pdf/ua-1"),
+    (b"<x/>", "none"),
+    (None, "none"),
+])
+def test_the_pdf_variant_comes_from_the_xmp_metadata(xmp, variant):
+    assert _variant(Reader(xmp)) == variant
+
+
+def test_the_variant_of_a_reader_without_a_root_is_none():
+    class Bare:
+        trailer: dict = {}
+
+    assert _variant(Bare()) == "none"
+
+
+def test_the_claims_of_a_report():
+    x = np.random.default_rng(1).standard_normal((20, 4)).astype(np.float32)
+    result = simreport.run_test(x, report={"model": "m", "model_version": "v2", "dataset": "d"})
+    claims = dict(_claims(result, "SR-X"))
+    counts = result.summary["counts"]
+    assert list(claims)[:10] == ["Report ID", "Title", "Model", "Dataset", "Input", "Input SHA-256", "Array SHA-256",
+                                 "Created", "Tool", "Outcome"]
+    assert (claims["Report ID"], claims["Title"], claims["Model"], claims["Dataset"]) == (
+        "SR-X", "Cosine similarity test", "m v2", "d")
+    assert claims["Input"] == "array: 20 records x 4 dimensions"
+    assert claims["Input SHA-256"] == "(in-memory array)" and claims["Array SHA-256"] == result.input["array_sha256"]
+    assert claims["Tool"] == f"simreport {simreport.__version__}" and claims["Created"] == result.created
+    assert claims["Outcome"] == (f"{result.status} ({counts['pass']} passed, {counts['warn']} warnings, "
+                                 f"{counts['fail']} failed)")
+    assert [(k, v) for k, v in _claims(result, "SR-X")[10:]] == [
+        (f"Finding {f.id}", f"{f.status}: {f.message}") for f in result.findings]
+    bare = dict(_claims(simreport.run_test(x), "SR-Y"))
+    assert (bare["Model"], bare["Dataset"]) == ("not stated", "not stated")
+
+
+def test_a_verification_with_no_checks_has_not_passed():
+    v = Verification()
+    assert v.passed is False
+    assert v.check("a", 1, "d") is True and v.passed is True and v.checks == [("a", True, "d")]
+    assert v.check("b", 0, "e") is False and v.passed is False
+
+
+# ----------------------------------------------------------------------------- files that are no report
+
+
+def test_files_that_are_no_readable_pdf_are_refused(tmp_path):
+    with pytest.raises(InputError) as err:
+        read_pdf(tmp_path / "gone.pdf")
+    assert str(err.value) == f"{tmp_path / 'gone.pdf'}: file not found; give the path of a simreport PDF."
+    with pytest.raises(InputError) as err:
+        read_pdf(tmp_path)
+    assert str(err.value) == f"{tmp_path}: is a folder; give the path of a simreport PDF."
+    (tmp_path / "a.pdf").write_bytes(b"hello")
+    with pytest.raises(InputError) as err:
+        read_pdf(tmp_path / "a.pdf")
+    assert str(err.value) == f"{tmp_path / 'a.pdf'}: not a PDF (no %PDF header); give a PDF written by simreport."
+    (tmp_path / "b.pdf").write_bytes(b"%PDF-1.7\nnothing else")
+    with pytest.raises(InputError) as err:
+        read_pdf(tmp_path / "b.pdf")
+    assert str(err.value).startswith(f"{tmp_path / 'b.pdf'}: not a readable PDF (")
+    assert str(err.value).endswith("); give a PDF written by simreport.")
+
+
+def blank_pdf(path, attachments: dict | None = None, metadata: dict | None = None):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    for name, data in (attachments or {}).items():
+        writer.add_attachment(name, data)
+    if metadata:
+        writer.add_metadata(metadata)
+    with open(path, "wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_a_pdf_without_results_is_not_simreports(tmp_path):
+    path = blank_pdf(tmp_path / "plain.pdf", {"other.txt": b"x"}, {"/Title": "t"})
+    ev = read_pdf(path)
+    assert (ev.pages, ev.attachment_names, ev.info["Title"], ev.variant) == (1, ["other.txt"], "t", "none")
+    assert ev.data == path.read_bytes() and ev.revisions == [m.end() for m in EOF_MARKER.finditer(ev.data)]
+    with pytest.raises(InputError) as err:
+        verify_report(path)
+    assert str(err.value) == (f"{path}: no simreport-results.json attached; this PDF was not written by simreport "
+                              "(or its attachment was removed).")
+
+
+def test_results_that_are_no_simreport_document_stop_after_the_id_checks(tmp_path):
+    from simreport.results import report_id_of
+
+    raw = b'{"schema_version": "9"}'
+    rid = report_id_of(raw, "SR")
+    path = blank_pdf(tmp_path / "r.pdf", {"simreport-results.json": raw}, {"/simreportreportid": rid})
+    outcome = verify_report(path)
+    names = [(name, ok) for name, ok, _ in outcome.checks]
+    assert names == [("report ID in the PDF metadata matches the attached results", True),
+                     ("report ID printed on page 1 matches the attached results", False),
+                     ("attached results follow the simreport schema", False)]
+    assert outcome.checks[0][2] == f"attachment gives {rid}, metadata says {rid}"
+    assert outcome.checks[1][2] == f"looked for {rid} on page 1"
+    assert outcome.claims == [] and not outcome.passed
+    garbage = blank_pdf(tmp_path / "g.pdf", {"simreport-results.json": b"\xff not json"})
+    outcome = verify_report(garbage)
+    assert outcome.checks[0][2].endswith("metadata says (none)")
+    assert outcome.checks[2][1] is False and outcome.checks[2][2].startswith("not readable simreport JSON (")
+
+
+def test_page_fingerprints_follow_the_content_of_each_page(tmp_path):
+    one = blank_pdf(tmp_path / "1.pdf").read_bytes()
+    fps = page_fingerprints(one)
+    assert fps == [hashlib.sha256(b"").hexdigest()]  # a blank page: no content stream, no images
+    assert page_fingerprints(b"%PDF-1.7 broken")[0].startswith("unreadable: ")

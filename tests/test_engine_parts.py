@@ -185,6 +185,8 @@ def test_quantiles_interpolate_within_a_bin_and_stay_within_min_and_max():
     assert q["p75"] == pytest.approx(0.9995) and q["p95"] == pytest.approx(0.9999)
     q = engine.histogram_quantiles(counts, engine.HIST_EDGES, -0.9992, 1.0)
     assert q["p01"] == pytest.approx(-0.9992)  # clipped to the minimum
+    empty = engine.histogram_quantiles(np.zeros(engine.HIST_BINS, dtype=np.int64), engine.HIST_EDGES, -1.0, 1.0)
+    assert empty == {name: -1.0 for name in engine.QUANTILES}  # no values: the lowest edge, not past it
 
 
 def test_identical_rows_are_counted_by_their_bytes():

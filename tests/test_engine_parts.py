@@ -130,6 +130,29 @@ def test_an_unknown_runner_is_named():
         runners.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="gpu"))
 
 
+def test_screening_needs_the_torch_engine():
+    with pytest.raises(ValueError, match=r"^precision 'screen' needs the torch engine \(--engine torch\)$"):
+        runners.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="loop", precision="screen"))
+
+
+def test_compute_runs_the_side_work_and_keeps_its_value():
+    x = np.array([[3.0, 4.0], [3.0, 4.0], [0.0, 2.0], [1.0, 0.0]], dtype=np.float32)
+    stats = runners.compute(x, EngineSettings(tile_size=2, runner="loop"), beside=lambda: "cluster view")
+    assert stats.beside == "cluster view"
+    assert (stats.identical_rows, stats.identical_groups) == (1, 1)
+    unit = engine.normalise_rows(x)
+    assert (stats.mean, stats.std) == pytest.approx(engine.exact_moments(unit), abs=1e-12)
+    assert runners.compute(x).beside is None and runners.compute(x).settings == EngineSettings()
+    # rows already normalised are used as given: scaled rows give the same unit rows' numbers
+    given = runners.compute(x * 7, EngineSettings(tile_size=2), unit=unit)
+    assert given.top_pairs == stats.top_pairs and given.identical_rows == 1
+
+
+def test_a_failing_pass_raises_from_compute():
+    with pytest.raises(ValueError, match="unknown runner"):
+        runners.compute(np.eye(3, dtype=np.float32), EngineSettings(runner="gpu"), beside=lambda: None)
+
+
 def test_a_failing_worker_stops_the_others_and_raises():
     started: list[int] = []
     lock = threading.Lock()

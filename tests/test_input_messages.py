@@ -579,9 +579,9 @@ def test_two_rows_are_enough_and_what_a_load_records(tmp_path):
     assert (data.n, data.dim, data.source, data.source_dtype, data.label_source, data.labels) == (
         2, 3, "e.npy", "float16", "index", ["0", "1"])
     labels = tmp_path / "names.txt"
-    labels.write_text("first\r\nsecond\r\n", "utf-8")
+    labels.write_text("BOX\r\nsecond \r\n", "utf-8")
     data = load_embeddings(tmp_path / "e.npy", labels_file=labels)
-    assert (data.labels, data.label_source) == (["first", "second"], "file names.txt")
+    assert (data.labels, data.label_source) == (["BOX", "second "], "file names.txt")  # only the \r goes
     memory = from_array([[1, 0], [0, 1]], labels=[1, 2], source="mine")
     assert (memory.source, memory.source_dtype, memory.label_source, memory.labels, memory.file_sha256) == (
         "mine", "int64", "given", ["1", "2"], None)

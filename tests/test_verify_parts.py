@@ -229,13 +229,13 @@ def test_the_attachments_agree_with_the_results():
 
 
 def test_where_the_labels_of_a_recomputation_come_from():
-    ev = evidence(attachments={"labels.txt": b"one\r\ntwo\n"})
+    ev = evidence(attachments={"labels.txt": b"oneX\r\ntwo \n"})
     plain = evidence()
     doc = Doc({"labels": "file names.txt"})
     assert _label_source(doc, ev, {"labels_file": "l.txt"}) == (None, "l.txt", None, None)
     assert _label_source(doc, ev, {"label_column": "c"}) == ("c", None, None, None)
     assert _label_source(Doc({"labels": "column name"}), plain, {}) == ("name", None, None, None)
-    assert _label_source(doc, ev, {}) == (None, None, ["one", "two"], None)
+    assert _label_source(doc, ev, {}) == (None, None, ["oneX", "two "], None)  # only a line's \r goes
     assert _label_source(doc, evidence(attachments={"labels.txt": b"one\ntwo"}), {}) == (None, None, ["one", "two"],
                                                                                         None)
     assert _label_source(doc, plain, {}) == (None, None, None, "The labels came from names.txt, which is neither "

@@ -74,9 +74,9 @@ def base(tmp_path_factory) -> Base:
     return Base(folder / "r.pdf", folder / "emb.npy", folder)
 
 
-@pytest.fixture(scope="module")
-def comparison(base) -> Base:
-    """A comparison report (two embedding files of the same records) and its second input."""
+def comparison_of(base: Base) -> Base:
+    """A comparison report (two embedding files of the same records: base's input, then a second
+    one) beside base's report, written once; its ``input`` is the second file."""
     folder = base.folder
     if not (folder / "c.pdf").is_file():
         x = np.load(base.input)
@@ -85,6 +85,11 @@ def comparison(base) -> Base:
                        "pdf", "--name", "first", "--name", "second", cwd=folder)
         assert proc.returncode == 0, proc.stderr
     return Base(folder / "c.pdf", folder / "second.npy", folder)
+
+
+@pytest.fixture(scope="module")
+def comparison(base) -> Base:
+    return comparison_of(base)
 
 
 def rebuild(source: Path, target: Path, metadata: dict | None = None, attachments: dict | None = None,
@@ -127,7 +132,7 @@ def edited_results(b: Base) -> bytes:
 @dataclass
 class Tamper:
     name: str
-    make: Callable[[Base, Path], tuple[Path, Path | None]]  # -> (pdf, input file or None)
+    make: Callable[[Base, Path], tuple[Path, Path | list[Path] | None]]  # -> (pdf, input file(s) or None)
     fails: set[str] = field(default_factory=set)
 
 
@@ -215,6 +220,31 @@ def _forged_and_rerendered(b: Base, out: Path):
     return out, b.input
 
 
+def _forged_comparison(b: Base, out: Path):
+    """A comparison's JSON edited so that both models pass, re-rendered with simreport render:
+    consistent in itself, caught only by re-running the comparison on its two inputs (written once)."""
+    c = comparison_of(b)
+    out = b.folder / "forged-comparison.pdf"
+    if out.is_file():
+        return out, [b.input, c.input]
+    data = json.loads(results_of(c.pdf))
+    assert data["summary"]["status"] == "fail"
+    for k, result in enumerate(data["results"]):
+        result["summary"]["status"] = "pass"
+        data["summary"]["models"][k] = "pass"
+    data["summary"]["status"] = "pass"
+    edited = out.with_name("edited-comparison.json")
+    edited.write_text(json.dumps(data))
+    proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
+    assert proc.returncode == 0, proc.stderr
+    return out, [b.input, c.input]
+
+
+def _comparison_inputs_swapped(b: Base, out: Path):
+    c = comparison_of(b)
+    return c.pdf, [c.input, b.input]
+
+
 def _same_numbers(b: Base, out: Path):
     """The same array written in Fortran order: other bytes (so another SHA-256), the same numbers."""
     other = out.with_suffix(".npy")
@@ -259,10 +289,13 @@ TAMPERED = [
     Tamper("last page removed", _pages(lambda pages: pages[:-1]), {"pagecount"}),
     Tamper("overlay drawn on page 1", _overlay_first_page, {"rendering"}),
     Tamper("results edited and re-rendered, checked against the input", _forged_and_rerendered, {"recompute"}),
+    Tamper("comparison edited and re-rendered, checked against both inputs", _forged_comparison, {"recompute"}),
+    Tamper("comparison checked against its inputs in the other order", _comparison_inputs_swapped,
+           {"input", "recompute"}),
 ]
 
 
-def failing(pdf: Path, input_file: Path | None) -> tuple[set[str], list]:
+def failing(pdf: Path, input_file: Path | list[Path] | None) -> tuple[set[str], list]:
     outcome = verify_report(pdf, input_file)
     failed = {check_key(name) for name, ok, _ in outcome.checks if not ok}
     assert outcome.passed == (not failed)
@@ -374,12 +407,52 @@ def test_unreadable_results_claim_nothing(base, tmp_path):
     assert not Verification(checks=[("a", True, ""), ("b", False, "")]).passed
 
 
-def test_a_comparison_report_verifies_against_either_input(comparison, base, tmp_path):
+def test_a_comparison_report_is_recomputed_from_both_inputs(comparison, base):
+    outcome = verify_report(comparison.pdf, [base.input, comparison.input])
+    assert outcome.passed and outcome.differences == [], outcome.checks
+    names = [name for name, _, _ in outcome.checks]
+    assert names[-3:] == ["SHA-256 of emb.npy matches the report's input of first",
+                          "SHA-256 of second.npy matches the report's input of second",
+                          "re-running the test on emb.npy and second.npy gives every statistic, count, pair and "
+                          "finding of both models and their agreement"]
+    assert not any("not recomputed" in note for note in outcome.notes)
+
+
+def test_a_forged_comparison_names_its_first_differences(base, tmp_path):
+    from security_helpers import cli_inproc
+
+    pdf, inputs = _forged_comparison(base, tmp_path / "forged.pdf")
+    proc = cli_inproc("verify", pdf, *inputs, cwd=tmp_path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    listed = proc.stdout.split("First differences between the report and the recomputation:\n")[1].split("\n\n")[0]
+    # the verdicts of both models and of the comparison, and nothing else (nothing else was edited)
+    assert listed.splitlines() == ['  results[0].summary.status: report "pass", recomputed "fail"',
+                                   '  results[1].summary.status: report "pass", recomputed "fail"',
+                                   '  summary.status: report "pass", recomputed "fail"',
+                                   '  summary.models[0]: report "pass", recomputed "fail"',
+                                   '  summary.models[1]: report "pass", recomputed "fail"'], listed
+    assert proc.stderr.startswith(f"simreport: verification failed for {pdf}: re-running the test on emb.npy and "
+                                  "second.npy gives")
+
+
+def test_verify_takes_one_input_for_a_run_and_two_for_a_comparison(base, comparison, tmp_path):
+    from security_helpers import cli_inproc, error_line
+
+    line = error_line(cli_inproc("verify", base.pdf, base.input, base.input, cwd=tmp_path))
+    assert "a single run's report is checked against one INPUT" in line and "two inputs are for a comparison" in line
+    line = error_line(cli_inproc("verify", comparison.pdf, base.input, base.input, base.input, cwd=tmp_path))
+    assert "give at most two inputs (a comparison's A and B); got 3" in line
+
+
+def test_a_comparison_checked_against_one_input_says_it_was_not_recomputed(comparison, base, tmp_path):
     raw = results_of(comparison.pdf)
     data = json.loads(raw)
     for input_file in (base.input, comparison.input):
         outcome = verify_report(comparison.pdf, input_file)
         assert outcome.passed, outcome.checks
+        assert outcome.checks[-1][0] == f"SHA-256 of {input_file.name} matches the report"
+        assert ("The numbers were not recomputed (give both inputs (emb.npy / second.npy, in that order) to re-run "
+                "the comparison); only the input file's hash was checked.") in outcome.notes
     claims = dict(outcome.claims)
     assert claims["Report ID"] == report_id_of(raw, "SC")
     assert claims["Models"] == "first vs second"

@@ -23,12 +23,13 @@ import io
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from simreport.errors import InputError
 from simreport.render.pdf import RESULTS_ATTACHMENT
-from simreport.results import Result, document_from_dict, report_id_of
+from simreport.results import COMPARISON_KIND, Comparison, Result, document_from_dict, report_id_of
 
 MAX_DIFFERENCES = 8
 EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
@@ -38,6 +39,8 @@ ATTACHMENT_ORDER = ("labels.txt", "input-fingerprint.json")
 # configuration, model, extra) describe the run, not the data
 RECOMPUTED_KEYS = ("input", "parameters", "stats", "near_duplicates", "most_similar", "opposed", "nearest_neighbour",
                    "identical_rows", "findings", "summary", "heatmap", "overview", "clusters", "report")
+# a comparison's keys compared after a recomputation (each model's result as above)
+COMPARISON_KEYS = ("title", "names", "input", "results", "agreement", "parameters", "findings", "summary", "report")
 IGNORED_PARAMETERS = ("runner", "workers", "scheduler", "tile_size", "device", "precision")
 DEFAULT_SET_FILE = "simreport-default.toml"
 PICTURE_KEYS = ("heatmap", "overview", "clusters")
@@ -131,11 +134,14 @@ def _variant(reader) -> str:
     return "none"
 
 
-def verify_report(pdf: Path, input_file: Path | None = None, *, trust: list[Path] | None = None,
+def verify_report(pdf: Path, input_file: Path | Sequence[Path] | None = None, *, trust: list[Path] | None = None,
                   templates: Path | None = None, labels_file: Path | None = None, key: str | None = None,
                   vector_column: str | None = None, label_column: str | None = None) -> Verification:
     """Check a report PDF: its own consistency, its signature (if any) and, given the input
-    file, the recomputed results. See the module's description."""
+    file(s), the recomputed results. ``input_file``: one path (a single run's input, or either
+    input of a comparison, whose hash alone is then checked) or both inputs of a comparison of
+    two embedding files, in the order ``compare`` was given them. See the module's description."""
+    inputs = _input_list(input_file)
     evidence = read_pdf(pdf)
     outcome = Verification()
     if RESULTS_ATTACHMENT not in evidence.attachments:
@@ -153,6 +159,7 @@ def verify_report(pdf: Path, input_file: Path | None = None, *, trust: list[Path
                          problem or f"schema {document.schema_version}"):
         return outcome
     outcome.claims = _claims(document, computed_id)
+    _check_input_count(document, inputs)
     signed_end = _signatures(evidence, outcome, trust or [])
     _revisions(evidence, outcome, signed_end)
     _attachments(evidence, document, outcome)
@@ -161,8 +168,8 @@ def verify_report(pdf: Path, input_file: Path | None = None, *, trust: list[Path
     else:
         outcome.notes.append("The PDF was not compared with a fresh rendering of its results: earlier checks "
                              "failed already.")
-    if input_file is not None:
-        _input_checks(document, evidence, input_file, outcome, labels_file=labels_file, key=key,
+    if inputs:
+        _input_checks(document, evidence, inputs, outcome, labels_file=labels_file, key=key,
                       vector_column=vector_column, label_column=label_column)
     else:
         outcome.notes.append("Without INPUT, verify cannot establish that these numbers were computed from any "
@@ -346,40 +353,117 @@ def page_fingerprints(pdf: bytes) -> list[str]:
     return out
 
 
-def _input_checks(document, evidence: PdfEvidence, input_file: Path, outcome: Verification, **read) -> None:
-    from simreport.inputs import check_labels, load_embeddings
+def _input_list(given: Path | Sequence[Path] | None) -> list[Path]:
+    if given is None:
+        return []
+    if isinstance(given, (str, Path)):
+        return [Path(given)]
+    return [Path(p) for p in given]
 
-    if not input_file.is_file():
-        raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
+
+def _input_checks(document, evidence: PdfEvidence, inputs: list[Path], outcome: Verification, **read) -> None:
+    for input_file in inputs:
+        if not input_file.is_file():
+            raise InputError(f"{input_file}: input file not found; give the embedding file the report was made from.")
+    if isinstance(document, Comparison):
+        _comparison_checks(document, evidence, inputs, outcome, read)
+        return
+    input_file = inputs[0]
     recorded = _input_hashes(document)
-    if not isinstance(document, Result) or document.model is not None:
+    if document.model is not None:
         from simreport.inputs import file_sha256
 
         actual = file_sha256(input_file)
         outcome.check(f"SHA-256 of {input_file.name} matches the report", actual in recorded,
                       f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}")
-        why = ("a comparison's numbers come from two models" if not isinstance(document, Result)
-               else "the embeddings came from texts embedded by a model")
-        outcome.notes.append(f"The numbers were not recomputed ({why}); only the input file's hash was checked.")
+        outcome.notes.append("The numbers were not recomputed (the embeddings came from texts embedded by a model); "
+                             "only the input file's hash was checked.")
         return
-    label_column, labels_file, attached, label_note = _label_source(document, evidence, read)
-    data = load_embeddings(input_file, key=read.get("key"), vector_column=read.get("vector_column"),
-                           label_column=label_column, labels_file=labels_file)
+    data, label_note = _read_side(document, evidence, input_file, read)
     outcome.check(f"SHA-256 of {input_file.name} matches the report", data.file_sha256 in recorded,
                   f"file {data.file_sha256}, report {' / '.join(h or '(none)' for h in recorded)}")
-    if attached is not None:
-        data.labels = check_labels(attached, data.n, "labels.txt attached to the PDF")
-    if attached is not None or labels_file is not None:
-        data.label_source = document.input.get("labels", data.label_source)
     if label_note:
-        data.label_source = document.input.get("labels", data.label_source)
         outcome.notes.append(label_note)
     fresh = _recompute(document, data)
-    differences = compare_results(document.to_dict(), fresh.to_dict(), labels=not label_note)
+    _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not label_note),
+                        f"re-running the test on {input_file.name} gives every statistic, count, pair and finding "
+                        "of the report")
+
+
+def evidence_name(inputs: list[Path]) -> str:
+    return " ".join(str(p) for p in inputs)
+
+
+def _check_input_count(document, inputs: list[Path]) -> None:
+    """Before any long check: one INPUT for a single run; one or two for a comparison (one file of
+    texts when its models embedded them)."""
+    if not inputs:
+        return
+    if isinstance(document, Result) and len(inputs) != 1:
+        raise InputError(f"{evidence_name(inputs)}: a single run's report is checked against one INPUT, the file it "
+                         "was made from; two inputs are for a comparison report.")
+    if isinstance(document, Comparison):
+        embedded = any(r.get("model") is not None for r in document.results)
+        if embedded and len(inputs) != 1:
+            raise InputError(f"{evidence_name(inputs)}: this comparison embedded one file of texts with two models; "
+                             "give that one file.")
+        if len(inputs) > 2:
+            raise InputError(f"{evidence_name(inputs)}: a comparison is checked against its two inputs (A then B, as "
+                             f"they were given to compare); got {len(inputs)}.")
+
+
+def _read_side(result: Result, evidence: PdfEvidence, input_file: Path, read: dict):
+    """One embedding file read as the run read it (labels as recorded); (embeddings, note on labels or None)."""
+    from simreport.inputs import check_labels, load_embeddings
+
+    label_column, labels_file, attached, label_note = _label_source(result, evidence, read)
+    data = load_embeddings(input_file, key=read.get("key"), vector_column=read.get("vector_column"),
+                           label_column=label_column, labels_file=labels_file)
+    if attached is not None:
+        data.labels = check_labels(attached, data.n, "labels.txt attached to the PDF")
+    if attached is not None or labels_file is not None or label_note:
+        data.label_source = result.input.get("labels", data.label_source)
+    return data, label_note
+
+
+def _record_differences(outcome: Verification, differences: list[str], name: str) -> None:
+    """The recomputation check: passes when the recomputed document differs in nothing."""
     outcome.differences = differences
     shown = "; ".join(differences[:3]) + (f"; ... ({len(differences)} differences)" if len(differences) > 3 else "")
-    outcome.check(f"re-running the test on {input_file.name} gives every statistic, count, pair and finding "
-                  "of the report", not differences, shown or "all agree (floats to 1e-6 relative, pictures to 1e-3)")
+    outcome.check(name, not differences, shown or "all agree (floats to 1e-6 relative, pictures to 1e-3)")
+
+
+def _comparison_checks(document: Comparison, evidence: PdfEvidence, inputs: list[Path], outcome: Verification,
+                       read: dict) -> None:
+    """A comparison: both inputs (in compare's order) re-run and compared; one input: its hash only."""
+    sides = [Result.from_dict(r) for r in document.results]
+    recorded = _input_hashes(document)
+    if any(side.model is not None for side in sides) or len(inputs) == 1:
+        from simreport.inputs import file_sha256
+
+        actual = file_sha256(inputs[0])
+        outcome.check(f"SHA-256 of {inputs[0].name} matches the report", actual in recorded,
+                      f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}")
+        why = ("the embeddings came from texts embedded by models" if any(side.model is not None for side in sides)
+               else f"give both inputs ({document.input.get('path')}, in that order) to re-run the comparison")
+        outcome.notes.append(f"The numbers were not recomputed ({why}); only the input file's hash was checked.")
+        return
+    data, notes = [], []
+    for k, (side, input_file) in enumerate(zip(sides, inputs, strict=True)):
+        one, label_note = _read_side(side, evidence, input_file, read)
+        data.append(one)
+        if label_note and label_note not in notes:
+            notes.append(label_note)
+        other = [h for j, h in enumerate(recorded) if j != k]
+        hint = ("; it is the other input: give the inputs in the order compare was given them"
+                if one.file_sha256 in other and one.file_sha256 != recorded[k] else "")
+        outcome.check(f"SHA-256 of {input_file.name} matches the report's input of {document.names[k]}",
+                      one.file_sha256 == recorded[k], f"file {one.file_sha256}, report {recorded[k] or '(none)'}{hint}")
+    outcome.notes += notes
+    fresh = _recompare(document, data[0], data[1])
+    _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not notes),
+                        f"re-running the test on {inputs[0].name} and {inputs[1].name} gives every statistic, count, "
+                        "pair and finding of both models and their agreement")
 
 
 def _label_source(document: Result, evidence: PdfEvidence, read: dict):
@@ -402,10 +486,11 @@ def _label_source(document: Result, evidence: PdfEvidence, read: dict):
     return None, None, None, None
 
 
-def _recompute(document: Result, data) -> Result:
-    from simreport.cosine_test import TestOptions, cosine_similarity_test
+def _test_options(result: Result, report: dict | None = None):
+    """The test options a result records (the report block ``report`` when given, else its own)."""
+    from simreport.cosine_test import TestOptions
 
-    p = document.parameters
+    p = result.parameters
     color_range = p.get("color_range", [-1.0, 1.0])
     recorded_set = p.get("threshold_set") or {}
     if recorded_set and recorded_set.get("file") == DEFAULT_SET_FILE:
@@ -413,7 +498,8 @@ def _recompute(document: Result, data) -> Result:
     else:
         thresholds = p["thresholds"]  # every limit as recorded (a set file of the writer's is not at hand)
     extra = {key: p[key] for key in ("labels_are_texts",) if key in p}
-    options = TestOptions(
+    block = result.report if report is None else report
+    return TestOptions(
         title=p.get("title", "Cosine similarity test"), near_duplicate_threshold=p["near_duplicate_threshold"],
         opposed_threshold=p["opposed_threshold"], ladder=tuple(p.get("ladder", TestOptions.ladder)),
         top_k=p.get("top_k", TestOptions.top_k), lowest_k=p.get("lowest_k", TestOptions.lowest_k),
@@ -422,39 +508,96 @@ def _recompute(document: Result, data) -> Result:
         thresholds=thresholds, color_scale=p.get("color_scale", TestOptions.color_scale),
         color_range=None if color_range == "auto" else tuple(color_range),
         tile_size=p.get("tile_size", TestOptions.tile_size),
-        report={k: v for k, v in (document.report or {}).items() if k != "title"},
-        configuration=document.configuration, **extra)
-    return cosine_similarity_test(data, options)
+        report={k: v for k, v in (block or {}).items() if k != "title"},
+        configuration=result.configuration, **extra)
+
+
+def _recompute(document: Result, data) -> Result:
+    from simreport.cosine_test import cosine_similarity_test
+
+    return cosine_similarity_test(data, _test_options(document))
+
+
+def _recompare(document: Comparison, data_a, data_b) -> Comparison:
+    """The comparison re-run on the two inputs with the options, limits and names it records."""
+    from simreport.compare import CompareOptions, compare_embeddings
+
+    p = document.parameters
+    recorded_set = p.get("threshold_set") or {}
+    if recorded_set and recorded_set.get("file") == DEFAULT_SET_FILE:
+        limits = recorded_set.get("overrides") or {}
+    else:
+        limits = p["thresholds"]
+    first = Result.from_dict(document.results[0])
+    options = _test_options(first, document.report)
+    compare = CompareOptions(neighbours=p["neighbours"], listed_pairs=p["listed_pairs"],
+                             listed_records=p.get("listed_records", CompareOptions.listed_records), thresholds=limits)
+    blocks = [r.get("model") for r in document.results]
+    return compare_embeddings(data_a, data_b, options, compare, names=list(document.names), models=blocks,
+                              title=document.title)
 
 
 def compare_results(recorded: dict, fresh: dict, labels: bool = True) -> list[str]:
-    """Every difference between a recorded and a recomputed results dict, as 'key.path: recorded X,
-    recomputed Y' (floats within 1e-6 relative, picture values within 1e-3, agree)."""
+    """Every difference between a recorded and a recomputed results (or comparison) dict, as
+    'key.path: recorded X, recomputed Y' (floats within 1e-6 relative, picture values within 1e-3,
+    agree). A comparison is compared key by key, each model's result as a single run's."""
     out: list[str] = []
-    for key in RECOMPUTED_KEYS:
+    if recorded.get("kind") != fresh.get("kind"):
+        return [f"kind: report {_short(recorded.get('kind'))}, recomputed {_short(fresh.get('kind'))}"]
+    if fresh.get("kind") != COMPARISON_KIND:
+        _result_differences(recorded, fresh, labels, "", out)
+        return out
+    for key in COMPARISON_KEYS:
         a, b = recorded.get(key), fresh.get(key)
+        if key == "results":
+            if not (isinstance(a, list) and isinstance(b, list) and len(a) == len(b)):
+                out.append(f"results: the report holds {_short(a)[:20]}, the recomputation {len(b or [])} results")
+                continue
+            for k, (x, y) in enumerate(zip(a, b, strict=True)):
+                _result_differences(x, y, labels, f"results[{k}].", out)
+            continue
         if key == "input":
-            a = {k: v for k, v in (a or {}).items() if k != "path"}
-            b = {k: v for k, v in (b or {}).items() if k != "path"}
-            if not labels:
-                a.pop("labels_sha256", None)
-                b.pop("labels_sha256", None)
+            a, b = _without(a, "path"), _without(b, "path")
         if key == "parameters":
-            a = {k: v for k, v in (a or {}).items() if k not in IGNORED_PARAMETERS}
-            b = {k: v for k, v in (b or {}).items() if k not in IGNORED_PARAMETERS}
-            if (a.get("threshold_set") or {}).get("file") != DEFAULT_SET_FILE:
-                a.pop("threshold_set", None)  # a set file of the writer's: its limits are compared one by one
-                b.pop("threshold_set", None)
-        _diff(a, b, key, out, key in PICTURE_KEYS, labels)
+            a, b = _parameters(a, b)
+        _diff(a, b, key, out, False, labels)
         if len(out) >= 50:
             break
     return out
 
 
+def _without(block, *keys: str) -> dict:
+    return {k: v for k, v in (block or {}).items() if k not in keys} if isinstance(block, dict) else block
+
+
+def _parameters(a, b) -> tuple:
+    """Recorded and recomputed parameters without the ones that say how the pass ran, not what it found."""
+    a, b = _without(a, *IGNORED_PARAMETERS), _without(b, *IGNORED_PARAMETERS)
+    if isinstance(a, dict) and isinstance(b, dict) and (a.get("threshold_set") or {}).get("file") != DEFAULT_SET_FILE:
+        a.pop("threshold_set", None)  # a set file of the writer's: its limits are compared one by one
+        b.pop("threshold_set", None)
+    return a, b
+
+
+def _result_differences(recorded: dict, fresh: dict, labels: bool, prefix: str, out: list[str]) -> None:
+    for key in RECOMPUTED_KEYS:
+        a, b = recorded.get(key), fresh.get(key)
+        if key == "input":
+            a, b = _without(a, "path"), _without(b, "path")
+            if not labels:
+                a, b = _without(a, "labels_sha256"), _without(b, "labels_sha256")
+        if key == "parameters":
+            a, b = _parameters(a, b)
+        _diff(a, b, prefix + key, out, key in PICTURE_KEYS, labels)
+        if len(out) >= 50:
+            break
+
+
 def _diff(a, b, path: str, out: list[str], picture: bool, labels: bool) -> None:
-    if path in IGNORED_PATHS:
+    if path.rpartition("].")[2] in IGNORED_PATHS:
         return
-    if not labels and (path.endswith((".label_i", ".label_j")) or re.search(r"(heatmap\.labels|examples)", path)):
+    if not labels and (path.endswith((".label", ".label_a", ".label_b", ".label_i", ".label_j"))
+                       or re.search(r"(heatmap\.labels|examples)", path)):
         return
     if picture and (_is_picture(a) or _is_picture(b)):
         _diff_picture(a, b, path, out)

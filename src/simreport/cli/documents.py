@@ -86,9 +86,9 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
     written(write_documents(result, prefix, render_settings, signer=signer), quiet)
 
 
-@click.command(short_help="Check a report PDF against its attachment and input.")
+@click.command(short_help="Check a report PDF against its attachment and input(s).")
 @click.argument("pdf_path", metavar="REPORT.pdf", type=click.Path(path_type=Path))
-@click.argument("input_path", metavar="[INPUT]", required=False, type=click.Path(path_type=Path))
+@click.argument("inputs", metavar="[INPUT [INPUT2]]", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--trust", "trust", multiple=True, type=click.Path(path_type=Path), metavar="CA.pem",
               help="Certificate (PEM or DER) that a signer must chain to (repeatable).")
 @click.option("--templates", type=click.Path(path_type=Path), default=None,
@@ -99,21 +99,26 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
 @click.option("--vector-column", default=None, help="Table column holding the vectors.")
 @click.option("--key", default=None, help="Array name inside an .npz file.")
 @guard
-def verify(pdf_path: Path, input_path: Path | None, trust: tuple[Path, ...], templates: Path | None,
+def verify(pdf_path: Path, inputs: tuple[Path, ...], trust: tuple[Path, ...], templates: Path | None,
            labels_file: Path | None, label_column: str | None, vector_column: str | None, key: str | None) -> None:
     """Check a report PDF: its attached results, its pages, its signature and, given INPUT,
     the whole test re-run on INPUT with the recorded parameters.
 
-    Exit 0 when every check passes, 3 when one fails, 2 when the PDF or INPUT cannot be read.
+    A comparison of two embedding files is re-run from both, given in the order compare was
+    given them: simreport verify COMPARISON.pdf A B (one of them alone: its hash only).
+
+    Exit 0 when every check passes, 3 when one fails, 2 when the PDF or an input cannot be read.
     """
     from simreport.signing import SigningError
     from simreport.verify import verify_report
 
+    if len(inputs) > 2:
+        raise UsageProblem(f"give at most two inputs (a comparison's A and B); got {len(inputs)}")
     for certificate in trust:
         if not certificate.is_file():
             raise UsageProblem(f"--trust {certificate}: certificate file not found")
     try:
-        outcome = verify_report(pdf_path, input_path, trust=list(trust), templates=templates,
+        outcome = verify_report(pdf_path, list(inputs), trust=list(trust), templates=templates,
                                 labels_file=labels_file, key=key, vector_column=vector_column,
                                 label_column=label_column)
     except SigningError as exc:

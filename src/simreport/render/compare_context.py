@@ -201,8 +201,8 @@ def difference_map(a: Result, b: Result, names: list[str], medium: str) -> dict:
         figure["data"][0]["colorbar"] = {"title": {"text": "difference (B - A)"}}
         entry["figure"] = figure
     else:
-        entry["svg"] = Markup(figures.heatmap_svg(diff, None, None, "RdBu_r", [-bound, bound],
-                                                  value_name="difference (B - A)", title=title))
+        entry["svg"] = Markup(figures.heatmap_svg(diff, a.heatmap["indices"], a.heatmap["labels"], "RdBu_r",
+                                                  [-bound, bound], value_name="difference (B - A)", title=title))
     return entry
 
 

@@ -167,80 +167,106 @@ def raster(values: np.ndarray, scale: str, value_range: list | None, pixels: int
     return _png(np.ascontiguousarray(rgb, dtype=np.uint8))
 
 
-def heatmap_svg(values, indices: list[int], labels: list[str], scale: str, value_range: list | None,
+# Static heatmaps are laid out in points: the SVG prints at its own size (print.css draws it
+# unscaled), so every font size below is the printed size.
+LABEL_PT = 7.5  # record and cluster labels: the smallest text on a printed figure
+TICK_PT = 8.0
+AXIS_PT = 8.5
+TITLE_PT = 10.0
+LABEL_COLUMN_PT = 122.0  # AXIS_LABEL_CHARS characters at LABEL_PT
+MAP_PT = {True: 280.0, False: 320.0}  # map side with and without record labels
+ORDINALS = {2: "second", 3: "third", 4: "fourth"}
+
+
+def label_step(m: int, side: float) -> int:
+    """Label every k-th row so that labels LABEL_PT high never overlap (k = 1 when they fit)."""
+    return max(1, int(np.ceil(LABEL_PT * 1.15 / (side / max(m, 1)) - 1e-9)))
+
+
+def heatmap_svg(values, indices: list[int] | None, labels: list[str] | None, scale: str, value_range: list | None,
                 caption_axis: str = "records", value_name: str = "cosine similarity", title: str | None = None,
                 axis_ticks: list[str] | None = None, sizes: list[int] | None = None) -> str:
     """Static heatmap: raster plus SVG axes, a titled colour bar and an optional figure title.
 
-    ``axis_ticks``: text for each row when there are no record labels; ``sizes``: records per
-    row (clusters), drawn as a bar strip above the map so small and large clusters differ."""
+    Drawn in points at its print size, so no text prints under LABEL_PT. ``axis_ticks``: text
+    for each row when there are no record labels; ``sizes``: records per row (clusters), drawn
+    as a bar strip above the map so small and large clusters differ. Up to TICK_LABELS_UP_TO
+    rows carry labels, every row where LABEL_PT fits and every k-th row (said under the map) where not."""
     values = np.asarray(values, dtype=np.float64)
     m = values.shape[0]
     show_labels = m <= TICK_LABELS_UP_TO and (indices is not None or axis_ticks is not None)
-    left = 170 if show_labels else 40
-    strip = 60 if sizes else 0
-    top, size, bar_w = (38 if title else 10) + strip, 520, 16
-    bottom = 170 if show_labels else 40
-    width = left + size + 120
+    size = MAP_PT[show_labels]
+    every = label_step(m, size) if show_labels else 1
+    left = LABEL_COLUMN_PT + 6 if show_labels else 24
+    strip = 44 if sizes else 0
+    top = (20 if title else 6) + strip
+    bar_w, bar_gap = 12, 12
+    bottom = LABEL_COLUMN_PT * 0.87 + (22 if every > 1 else 8) if show_labels else 22
+    width = left + size + bar_gap + bar_w + 58
     height = top + size + bottom
     image = raster(values, scale, value_range)
     lo, hi = value_range if value_range is not None else (float(np.nanmin(values)), float(np.nanmax(values)))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" '
-             f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'viewBox="0 0 {width:g} {height:g}" width="{width:g}pt" height="{height:g}pt" role="img" '
              f'aria-label="Heatmap of cosine similarity">',
-             f'<image x="{left}" y="{top}" width="{size}" height="{size}" preserveAspectRatio="none" '
+             f'<image x="{left:g}" y="{top:g}" width="{size:g}" height="{size:g}" preserveAspectRatio="none" '
              f'image-rendering="pixelated" style="image-rendering:pixelated" '
              f'href="data:image/png;base64,{image}"/>',
-             f'<rect x="{left}" y="{top}" width="{size}" height="{size}" fill="none" stroke="#444" '
-             f'stroke-width="0.6"/>']
+             f'<rect x="{left:g}" y="{top:g}" width="{size:g}" height="{size:g}" fill="none" stroke="#444" '
+             f'stroke-width="0.5"/>']
     if title:
-        parts.append(f'<text x="{left + size / 2}" y="20" font-size="16" font-weight="bold" '
-                     f'text-anchor="middle">{escape(title)}</text>')
+        parts.append(f'<text x="{left + size / 2:g}" y="{TITLE_PT + 2:g}" font-size="{TITLE_PT:g}" '
+                     f'font-weight="bold" text-anchor="middle">{escape(title)}</text>')
     if sizes:
         biggest = max(max(sizes), 1)
         step = size / len(sizes)
-        base = top - 6
+        base = top - 4
         for k, count in enumerate(sizes):
-            h = (strip - 22) * count / biggest
+            h = (strip - 16) * count / biggest
             parts.append(f'<rect x="{left + k * step:.2f}" y="{base - h:.2f}" width="{max(step - 0.2, 0.3):.2f}" '
                          f'height="{h:.2f}" fill="#4a6fa5"/>')
-        parts.append(f'<text x="{left}" y="{top - strip + 2}" font-size="13" dominant-baseline="hanging">'
-                     f'records per cluster (tallest bar: {biggest:,})</text>')
+        parts.append(f'<text x="{left:g}" y="{top - strip + 1:g}" font-size="{LABEL_PT:g}" '
+                     f'dominant-baseline="hanging">records per cluster (tallest bar: {biggest:,})</text>')
     if show_labels:
         names = axis_ticks if axis_ticks is not None else axis_names(indices, labels)
         step = size / m
-        font = min(9.0, step * 0.9)
         for k, name in enumerate(names):
+            if k % every:
+                continue
             y = top + (k + 0.5) * step
             x = left + (k + 0.5) * step
             text = escape(name)
-            parts.append(f'<text x="{left - 4}" y="{y:.1f}" font-size="{font:.1f}" text-anchor="end" '
+            parts.append(f'<text x="{left - 3:g}" y="{y:.2f}" font-size="{LABEL_PT:g}" text-anchor="end" '
                          f'dominant-baseline="middle">{text}</text>')
-            parts.append(f'<text transform="translate({x:.1f},{top + size + 4}) rotate(60)" '
-                         f'font-size="{font:.1f}" text-anchor="start">{text}</text>')
+            parts.append(f'<text transform="translate({x:.2f},{top + size + 3:g}) rotate(60)" '
+                         f'font-size="{LABEL_PT:g}" text-anchor="start">{text}</text>')
+        if every > 1:
+            nth = ORDINALS.get(every, f"{every}th")
+            parts.append(f'<text x="{left:g}" y="{height - 6:g}" font-size="{LABEL_PT:g}">Every {nth} row and '
+                         'column is labelled; the others lie between them, in map order.</text>')
     else:
-        parts.append(f'<text x="{left + size / 2}" y="{top + size + 24}" font-size="14" '
+        parts.append(f'<text x="{left + size / 2:g}" y="{top + size + 14:g}" font-size="{AXIS_PT:g}" '
                      f'text-anchor="middle">{escape(caption_axis)} (columns)</text>')
-        parts.append(f'<text transform="translate({left - 14},{top + size / 2}) rotate(-90)" font-size="14" '
-                     f'text-anchor="middle">{escape(caption_axis)} (rows)</text>')
-    bar_x = left + size + 24
+        parts.append(f'<text transform="translate({left - 8:g},{top + size / 2:g}) rotate(-90)" '
+                     f'font-size="{AXIS_PT:g}" text-anchor="middle">{escape(caption_axis)} (rows)</text>')
+    bar_x = left + size + bar_gap
     bar = color_lut(scale, 128)[::-1].reshape(128, 1, 3)  # one pixel per colour, highest value on top
-    parts.append(f'<image x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" preserveAspectRatio="none" '
+    parts.append(f'<image x="{bar_x:g}" y="{top:g}" width="{bar_w}" height="{size:g}" preserveAspectRatio="none" '
                  f'image-rendering="pixelated" style="image-rendering:pixelated" '
                  f'href="data:image/png;base64,{_png(np.ascontiguousarray(bar))}"/>')
-    parts.append(f'<rect x="{bar_x}" y="{top}" width="{bar_w}" height="{size}" fill="none" stroke="#444" '
-                 f'stroke-width="0.6"/>')
+    parts.append(f'<rect x="{bar_x:g}" y="{top:g}" width="{bar_w}" height="{size:g}" fill="none" stroke="#444" '
+                 f'stroke-width="0.5"/>')
     span = (hi - lo) or 1.0
     ticks = _ticks_within(lo, hi)
     for value, text in zip(ticks, numbers.tick_labels(ticks) if len(ticks) > 1 else [numbers.similarity(lo)],
                            strict=False):
         y = top + (hi - value) / span * size
-        parts.append(f'<line x1="{bar_x + bar_w}" x2="{bar_x + bar_w + 4}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="#444"/>')
-        parts.append(f'<text x="{bar_x + bar_w + 6}" y="{y:.1f}" font-size="13" '
+        parts.append(f'<line x1="{bar_x + bar_w:g}" x2="{bar_x + bar_w + 3:g}" y1="{y:.2f}" y2="{y:.2f}" '
+                     f'stroke="#444" stroke-width="0.5"/>')
+        parts.append(f'<text x="{bar_x + bar_w + 5:g}" y="{y:.2f}" font-size="{TICK_PT:g}" '
                      f'dominant-baseline="middle">{text}</text>')
-    parts.append(f'<text transform="translate({bar_x + bar_w + 52},{top + size / 2}) rotate(-90)" font-size="14" '
-                 f'text-anchor="middle">{escape(value_name)}</text>')
+    parts.append(f'<text transform="translate({bar_x + bar_w + 48:g},{top + size / 2:g}) rotate(-90)" '
+                 f'font-size="{AXIS_PT:g}" text-anchor="middle">{escape(value_name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

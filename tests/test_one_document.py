@@ -116,3 +116,45 @@ def test_the_comparison_has_contents_findings_and_actions_and_sign_off(rendered)
     for heading in ("h2: Contents", "h2: Findings and actions", "h2: Review and sign-off"):
         assert heading in items
     assert re.search(r"Comparison outcome: <strong>\w+", html)
+
+
+def _svg_signature(svg: str) -> tuple:
+    """What a static figure draws: its kind, title, colour-bar title and whether cluster sizes are drawn."""
+    label = re.search(r'aria-label="([^"]*)"', svg).group(1)
+    if label != "Heatmap of cosine similarity":
+        return ("chart", label)
+    title = re.search(r'font-weight="bold"[^>]*>([^<]*)<', svg)
+    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    return ("map", title.group(1) if title else "", texts[-1], "records per cluster" in svg)
+
+
+def _plotly_signature(spec: dict) -> tuple:
+    heat = spec["data"][0]
+    assert heat["type"] == "heatmap"
+    return ("map", spec["layout"]["title"]["text"], heat["colorbar"]["title"]["text"],
+            any(t["type"] == "bar" and t.get("name") == "records per cluster" for t in spec["data"][1:]))
+
+
+def figures_drawn(html: str) -> list[tuple]:
+    """Every figure in document order, as what it draws (plotly specs read from their JSON)."""
+    import json
+
+    out = []
+    pattern = re.compile(r'<svg xmlns="http://www.w3.org/2000/svg".*?</svg>'
+                         r'|<script type="application/json" id="[^"]*-figure">(.*?)</script>', re.S)
+    for match in pattern.finditer(html):
+        out.append(_plotly_signature(json.loads(match.group(1))) if match.group(1) is not None
+                   else _svg_signature(match.group(0)))
+    return out
+
+
+@pytest.mark.parametrize("name", ["demo", "above the display cap", "comparison"])
+def test_html_and_pdf_draw_the_same_figures(rendered, name):
+    """Figure by figure the same drawing: the same kind, title and colour-bar title, and the
+    cluster sizes drawn as bars in both (the PDF's bar strip, the HTML's plotly bar trace)."""
+    _, html, pdf = rendered[name]
+    in_html, in_pdf = figures_drawn(html), figures_drawn(pdf)
+    assert len(in_pdf) >= 3 and any(f[0] == "map" for f in in_pdf)
+    if name == "above the display cap":
+        assert any(f[0] == "map" and f[3] for f in in_pdf), "the cluster view draws its cluster sizes"
+    assert in_html == in_pdf

@@ -67,12 +67,13 @@ def check_rows(ctx_a: dict, ctx_b: dict) -> list[dict]:
 
 
 def _side_figure(figure: dict) -> dict:
-    """A plotly heatmap made narrow enough to sit beside another (its heading names the model)."""
+    """A plotly heatmap made narrow enough to sit beside another (its heading names the model); the
+    title stays, smaller, as in print."""
     fig = copy.deepcopy(figure)
     layout = fig["layout"]
-    layout["title"] = {"text": ""}
+    layout["title"] = {**layout["title"], "font": {"size": 12}}
     layout["height"] = 520
-    layout["margin"] = {"l": 40, "r": 10, "t": 36, "b": 40}
+    layout["margin"] = {"l": 40, "r": 10, "t": 44, "b": 40}
     for axis in ("xaxis", "yaxis"):
         layout[axis]["showticklabels"] = False
         layout[axis]["tickvals"] = []

@@ -90,18 +90,20 @@ def histograms_section(result: Result) -> dict:
     }
 
 
+RECORDS_TITLE = "Records view: cosine similarity between the shown records"  # both media: one document
+CLUSTERS_TITLE = "Cluster view: mean similarity between clusters"
+
+
 def heatmap_section(result: Result, medium: str) -> dict:
     """The records view: an interactive figure (HTML) or a static SVG (PDF)."""
     heat, params = result.heatmap, result.parameters
     section = {"description": heat["description"], "shown": len(heat["indices"]), "selection": heat["selection"],
                "scale": params["color_scale"], "range_text": range_text(params["color_range"])}
     if medium == "html":
-        section["figure"] = figures.heatmap_figure(heat, params["color_scale"], _color_range(result),
-                                                   "Cosine similarity of the shown records")
+        section["figure"] = figures.heatmap_figure(heat, params["color_scale"], _color_range(result), RECORDS_TITLE)
     else:
         section["svg"] = Markup(figures.heatmap_svg(decode_picture(heat["values"]), heat["indices"], heat["labels"],
-                                                    params["color_scale"], _color_range(result),
-                                                    title="Records view: cosine similarity between the shown records"))
+                                                    params["color_scale"], _color_range(result), title=RECORDS_TITLE))
     return section
 
 
@@ -116,12 +118,11 @@ def clusters_section(result: Result, medium: str) -> dict | None:
                               f"{numbers.plural(max(cl['sizes']), 'record')}; the bars above the map show each "
                               "cluster's size, and hovering a cell (HTML) names its clusters and sizes.")}
     if medium == "html":
-        section["figure"] = figures.cluster_figure(cl, scale, _color_range(result),
-                                                   "Mean cosine similarity between clusters")
+        section["figure"] = figures.cluster_figure(cl, scale, _color_range(result), CLUSTERS_TITLE)
     else:
         section["svg"] = Markup(figures.heatmap_svg(
             decode_picture(cl["mean"]), None, None, scale, _color_range(result), "clusters, ordered by linkage",
-            value_name="mean cosine similarity", title="Cluster view: mean similarity between clusters",
+            value_name="mean cosine similarity", title=CLUSTERS_TITLE,
             sizes=cl["sizes"]))
     largest = sorted(zip(cl["order"], cl["sizes"], cl["examples"], strict=True), key=lambda t: -t[1])[:10]
     section["largest"] = [{"name": f"C{c}", "size": count(size), "examples": "; ".join(ex)}

@@ -72,12 +72,36 @@ def cluster_figure(clusters: dict, scale: str, value_range: list | None, title: 
     """Plotly figure of the cluster view: hover gives sizes, a few members and the mean."""
     hover = cluster_names(clusters, 60)
     ticks = [f"C{c} ({size:,})" for c, size in zip(clusters["order"], clusters["sizes"], strict=True)]
-    return matrix_figure(None, hover, ticks, scale, value_range, title, "clusters",
-                         value_name="mean similarity")
+    figure = matrix_figure(None, hover, ticks, scale, value_range, title, "clusters",
+                           value_name="mean similarity", colorbar_title="mean cosine similarity")
+    add_size_bars(figure, clusters["sizes"])
+    return figure
+
+
+SIZE_STRIP = 0.14  # share of the plot height given to the cluster-size bars above a cluster map
+
+
+def add_size_bars(figure: dict, sizes: list[int]) -> None:
+    """Records per cluster as bars above the map, on the map's own column axis (as in print).
+    The bars' categories are the map's columns: the page copies them (``x`` is left out)."""
+    heat = figure["data"][0]
+    figure["data"].append({
+        "type": "bar", "name": "records per cluster", "y": [int(s) for s in sizes],
+        "xaxis": "x", "yaxis": "y2", "marker": {"color": "#4a6fa5"}, "showlegend": False,
+        "hovertemplate": "%{x}<br>%{y:,} records<extra></extra>",
+    })
+    layout = figure["layout"]
+    layout["yaxis"]["domain"] = [0.0, 1.0 - SIZE_STRIP - 0.02]
+    layout["yaxis2"] = {"domain": [1.0 - SIZE_STRIP, 1.0], "anchor": "x", "rangemode": "tozero",
+                        "title": {"text": "records", "font": {"size": 11}}, "tickfont": {"size": 9},
+                        "nticks": 3, "fixedrange": True}
+    heat["colorbar"] = {**heat.get("colorbar", {}), "len": 1.0 - SIZE_STRIP - 0.02, "y": 0.0, "yanchor": "bottom"}
+    layout["bargap"] = 0.05
 
 
 def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale: str, value_range: list | None,
-                  title: str, axis_title: str, value_name: str = "similarity") -> dict:
+                  title: str, axis_title: str, value_name: str = "similarity",
+                  colorbar_title: str = "cosine similarity") -> dict:
     """Plotly heatmap (a plain dict) with unique category axes; user text is escaped for plotly.
 
     ``values`` may be None when the page fills ``z`` from the embedded results JSON. The
@@ -93,7 +117,7 @@ def matrix_figure(values: list | None, hover: list[str], ticks: list[str], scale
         "type": "heatmap",
         "x": names,
         "colorscale": colorscale(scale),
-        "colorbar": {"title": {"text": "cosine similarity"}},
+        "colorbar": {"title": {"text": escape(colorbar_title, quote=False)}},
         "hovertemplate": f"row %{{y}}<br>column %{{x}}<br>{value_name}: %{{z:.3f}}<extra></extra>",
         "hoverongaps": False,
     }

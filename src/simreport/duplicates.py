@@ -206,10 +206,15 @@ def near_duplicate_split(unit: np.ndarray, nn_similarity: np.ndarray, threshold:
             distinct += int(weight[cross].sum())
             group_touched[ga[cross]] = True
             group_touched[gb[cross]] = True
-            fa, fb = first[ga[cross]], first[gb[cross]]
+            ca, cb, cs = ga[cross], gb[cross], s[cross]
+            fa, fb = first[ca], first[cb]
             lo, hi = np.minimum(fa, fb), np.maximum(fa, fb)
-            best.extend(zip((-s[cross]).tolist(), lo.tolist(), hi.tolist(), ga[cross].tolist(), gb[cross].tolist(),
-                            strict=True))
+            keep = np.arange(cs.size)
+            if cs.size > top_k:  # a tile may hold millions of pairs: only its most similar can be listed
+                keep = np.flatnonzero(cs >= np.partition(cs, cs.size - top_k)[cs.size - top_k])
+            keep = keep[np.lexsort((hi[keep], lo[keep], -cs[keep]))][:top_k]
+            best.extend(zip((-cs[keep]).tolist(), lo[keep].tolist(), hi[keep].tolist(), ca[keep].tolist(),
+                            cb[keep].tolist(), strict=True))
             for k in np.flatnonzero(~simple):
                 mixed(int(ga[k]), int(gb[k]), float(s[k]))
             best = sorted(best)[:top_k]

@@ -92,6 +92,7 @@ def add_size_bars(figure: dict, sizes: list[int]) -> None:
     })
     layout = figure["layout"]
     layout["yaxis"]["domain"] = [0.0, 1.0 - SIZE_STRIP - 0.02]
+    layout["yaxis"]["constraintoward"] = "top"  # a map narrowed to a square stays under its bars
     layout["yaxis2"] = {"domain": [1.0 - SIZE_STRIP, 1.0], "anchor": "x", "rangemode": "tozero",
                         "title": {"text": "records", "font": {"size": 11}}, "tickfont": {"size": 9},
                         "nticks": 3, "fixedrange": True}

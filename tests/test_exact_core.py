@@ -208,6 +208,18 @@ def test_the_top_list_floor_follows_each_insertion():
         check_stats(stats, x, engine.normalise_rows(x), tiled_similarities(engine.normalise_rows(x), tile))
 
 
+def test_a_full_list_keeps_its_last_pair_against_a_tie_with_a_larger_j():
+    """Rows 2 and 3 are equally similar to row 1 (exactly: row 1 is [0, 0, 1]). With two places, the
+    list holds (0, 5) and (1, 2); (1, 3) ties with (1, 2) and must not take its place."""
+    a = 0.3
+    x = np.array([[0, 1, 0], [0, 0, 1], [np.sin(a), 0, np.cos(a)], [-np.sin(a), 0, np.cos(a)], [0, -1, 0],
+                  [0.1, 0.995, 0]], dtype=np.float32)
+    for tile in (6, 4, 2):
+        stats = runners.compute(x, EngineSettings(tile_size=tile, top_k=2, runner="loop"))
+        assert [(i, j) for i, j, _ in stats.top_pairs] == [(0, 5), (1, 2)]
+        assert stats.top_pairs[1][2] == float(engine.normalise_rows(x)[2, 2])
+
+
 # ----------------------------------------------------------------------------- property tests
 
 

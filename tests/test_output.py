@@ -116,3 +116,68 @@ def test_an_interrupted_write_removes_its_temporary(tmp_path, monkeypatch):
 
 def test_output_error_is_an_os_error():
     assert issubclass(OutputError, OSError)
+
+
+# ----------------------------------------------------------------------------- SIGINT and SIGTERM while writing
+
+
+def test_an_interruption_names_its_signal_and_whether_the_files_were_written():
+    import signal
+
+    plain = output.Interrupted(signal.SIGTERM)
+    assert (str(plain), plain.signum, plain.written) == ("SIGTERM", signal.SIGTERM, False)
+    late = output.Interrupted(signal.SIGINT, written=True)
+    assert (str(late), late.signum, late.written) == ("SIGINT", signal.SIGINT, True)
+    assert isinstance(plain, KeyboardInterrupt)
+
+
+def test_a_signal_while_staging_leaves_the_old_files(tmp_path, monkeypatch):
+    import signal
+
+    old = tmp_path / "r.json"
+    old.write_bytes(b"old")
+    stage = output._stage
+
+    def stage_then_signal(path, data):
+        staged = stage(path, data)
+        os.kill(os.getpid(), signal.SIGINT)  # deferred: recorded, raised at the next safe point
+        return staged
+
+    monkeypatch.setattr(output, "_stage", stage_then_signal)
+    with pytest.raises(output.Interrupted) as err:
+        write_all({old: b"new", tmp_path / "sub" / "r.html": b"<p>"})
+    assert (err.value.signum, err.value.written) == (signal.SIGINT, False)
+    assert listing(tmp_path) == ["r.json"] and old.read_bytes() == b"old"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
+
+
+def test_a_signal_after_the_last_safe_point_is_raised_once_the_files_are_in_place(tmp_path, monkeypatch):
+    import signal
+
+    unlink = os.unlink
+    sent: list[int] = []
+
+    def unlink_then_signal(path, *args, **kwargs):
+        if not sent:  # the clean-up after the renames: too late to undo them
+            sent.append(signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(output.os, "unlink", unlink_then_signal)
+    with pytest.raises(output.Interrupted) as err:
+        write_all({tmp_path / "r.json": b"new"})
+    monkeypatch.undo()
+    assert (err.value.signum, err.value.written) == (signal.SIGTERM, True)
+    assert listing(tmp_path) == ["r.json"] and (tmp_path / "r.json").read_bytes() == b"new"
+
+
+def test_sigterm_raises_like_ctrl_c_while_active():
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(output.Interrupted) as err, output.terminate_as_interrupt():
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):  # the handler runs between bytecodes
+            pass
+    assert err.value.signum == signal.SIGTERM and err.value.written is False
+    assert signal.getsignal(signal.SIGTERM) is before

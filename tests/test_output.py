@@ -58,9 +58,11 @@ def test_an_error_without_a_description_is_named_by_itself(tmp_path, monkeypatch
 
     monkeypatch.setattr(output, "_write_bytes", write_bytes)
     with pytest.raises(OutputError, match=r"r\.json: cannot write the report here \(the disk is on fire\); free the "
-                                          r"space or choose another output prefix with -o\.$"):
+                                          r"space or choose another output prefix with -o\.$") as err:
         write_atomic(tmp_path / "r.json", b"{}")
     assert listing(tmp_path) == []
+    assert (err.value.file, err.value.reason) == (str(tmp_path / "r.json"),
+                                                  "cannot write the report here (the disk is on fire)")
 
 
 def test_a_failed_rename_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):
@@ -181,3 +183,17 @@ def test_sigterm_raises_like_ctrl_c_while_active():
             pass
     assert err.value.signum == signal.SIGTERM and err.value.written is False
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_short_writes_are_continued_until_every_byte_is_written(tmp_path, monkeypatch):
+    real_write = os.write
+    calls: list[int] = []
+
+    def three_bytes_at_a_time(handle, data):
+        calls.append(len(data))
+        return real_write(handle, bytes(data[:3]))
+
+    monkeypatch.setattr(output.os, "write", three_bytes_at_a_time)
+    write_atomic(tmp_path / "r.json", b'{"a": 12345}')
+    monkeypatch.undo()
+    assert (tmp_path / "r.json").read_bytes() == b'{"a": 12345}' and calls[:2] == [12, 9] and len(calls) == 4

@@ -143,6 +143,7 @@ def test_compute_runs_the_side_work_and_keeps_its_value():
     unit = engine.normalise_rows(x)
     assert (stats.mean, stats.std) == pytest.approx(engine.exact_moments(unit), abs=1e-12)
     assert runners.compute(x).beside is None and runners.compute(x).settings == EngineSettings()
+    assert stats.engine_info == {"engine": "loop", "device": "cpu", "precision": "exact", "tile_product": "float32"}
     # rows already normalised are used as given: scaled rows give the same unit rows' numbers
     given = runners.compute(x * 7, EngineSettings(tile_size=2), unit=unit)
     assert given.top_pairs == stats.top_pairs and given.identical_rows == 1

@@ -81,6 +81,12 @@ def test_a_failed_rename_leaves_no_file_and_no_temporary(tmp_path, monkeypatch):
         write_all(files)
     assert not any(name.endswith((".tmp", ".bak")) for name in listing(tmp_path))
     assert listing(tmp_path) == []  # r.json, renamed first, was taken back: all or nothing
+    # the folders made for the outputs go too, and folders that were there stay
+    (tmp_path / "kept").mkdir()
+    deep = {tmp_path / "kept" / "new" / "deeper" / "r.json": b"{}", tmp_path / "kept" / "r.pdf": b"%PDF"}
+    with pytest.raises(OutputError):
+        write_all(deep)
+    assert listing(tmp_path) == ["kept"] and listing(tmp_path / "kept") == []
 
 
 def test_temporaries_are_hidden_siblings_and_are_removed_on_failure(tmp_path, monkeypatch):

@@ -203,3 +203,154 @@ def test_short_writes_are_continued_until_every_byte_is_written(tmp_path, monkey
     write_atomic(tmp_path / "r.json", b'{"a": 12345}')
     monkeypatch.undo()
     assert (tmp_path / "r.json").read_bytes() == b'{"a": 12345}' and calls[:2] == [12, 9] and len(calls) == 4
+
+
+# ----------------------------------------------------------------------------- targets, backups and the undo
+
+
+@pytest.mark.parametrize("name", ["", ".", ".."])
+def test_a_target_that_is_no_file_name_is_refused(tmp_path, name):
+    target = Path(name) if name else Path("")
+    with pytest.raises(OutputError) as err:
+        write_all({target: b"{}"})
+    assert str(err.value) == f"{target}: not a file name; give an output prefix such as reports/run with -o."
+    assert err.value.file == str(target)
+
+
+def test_a_target_that_is_a_folder_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / "r.json").mkdir()
+    with pytest.raises(OutputError) as err:
+        write_all({tmp_path / "a.html": b"<p>", tmp_path / "r.json": b"{}"})
+    assert str(err.value) == (f"{tmp_path / 'r.json'}: is a folder, not a file; remove it or choose another output "
+                              "prefix with -o.")
+    assert listing(tmp_path) == ["r.json"]
+
+
+def test_only_the_nearest_existing_parent_must_be_a_folder(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "file").write_text("x")
+    write_all({tmp_path / "a" / "new" / "r.json": b"{}"})  # a file elsewhere further up does not matter
+    assert (tmp_path / "a" / "new" / "r.json").read_bytes() == b"{}"
+    with pytest.raises(OutputError, match="is a file, not a folder"):
+        write_all({tmp_path / "a" / "file" / "deeper" / "r.json": b"{}"})  # two levels missing above a file
+
+
+def test_report_data_must_be_bytes(tmp_path):
+    with pytest.raises(TypeError) as err:
+        write_all({tmp_path / "r.json": "text"})  # type: ignore[dict-item]
+    assert str(err.value) == f"{tmp_path / 'r.json'}: report data must be bytes, not str"
+    write_all({tmp_path / "a": bytearray(b"1"), tmp_path / "b": memoryview(b"2")})
+    assert (tmp_path / "a").read_bytes() == b"1" and (tmp_path / "b").read_bytes() == b"2"
+
+
+def test_temporary_and_backup_names_are_hidden_and_random(tmp_path, monkeypatch):
+    import re
+
+    (tmp_path / "r.json").write_bytes(b"old")
+    names: list[str] = []
+    stage, backup = output._stage, output._backup
+
+    def spy_stage(path, data):
+        names.append(stage(path, data).name)
+        return Path(tmp_path / names[-1])
+
+    def spy_backup(path):
+        found = backup(path)
+        names.append(found.name if found is not None else "none")
+        return found
+
+    monkeypatch.setattr(output, "_stage", spy_stage)
+    monkeypatch.setattr(output, "_backup", spy_backup)
+    write_all({tmp_path / "r.json": b"new", tmp_path / "r.html": b"<p>"})
+    assert re.fullmatch(r"\.r\.json\.[0-9a-f]{8}\.tmp", names[0]) and re.fullmatch(r"\.r\.html\.[0-9a-f]{8}\.tmp",
+                                                                                    names[1])
+    assert re.fullmatch(r"\.r\.json\.[0-9a-f]{8}\.bak", names[2]) and names[3] == "none"
+    assert listing(tmp_path) == ["r.html", "r.json"]
+
+
+def test_a_failed_rename_brings_the_old_files_back(tmp_path, monkeypatch):
+    (tmp_path / "a.json").write_bytes(b"old a")
+    (tmp_path / "c.pdf").write_bytes(b"old c")
+    real_rename = output._rename
+
+    def rename(src, dst):
+        if Path(dst).name == "c.pdf":
+            raise PermissionError(13, "Permission denied")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(output, "_rename", rename)
+    with pytest.raises(OutputError):
+        write_all({tmp_path / "a.json": b"new a", tmp_path / "b.html": b"new b", tmp_path / "c.pdf": b"new c"})
+    assert listing(tmp_path) == ["a.json", "c.pdf"]
+    assert (tmp_path / "a.json").read_bytes() == b"old a" and (tmp_path / "c.pdf").read_bytes() == b"old c"
+
+
+def test_an_undo_that_fails_for_one_file_still_undoes_the_others(tmp_path, monkeypatch):
+    (tmp_path / "a.json").write_bytes(b"old a")
+    real_rename, real_unlink = output._rename, os.unlink
+
+    def rename(src, dst):
+        if Path(dst).name == "c.pdf":
+            raise PermissionError(13, "Permission denied")
+        real_rename(src, dst)
+
+    def unlink(path, *args, **kwargs):
+        if Path(path).name == "b.html":
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(output, "_rename", rename)
+    monkeypatch.setattr(output.os, "unlink", unlink)
+    with pytest.raises(OutputError):
+        write_all({tmp_path / "a.json": b"new a", tmp_path / "b.html": b"new b", tmp_path / "c.pdf": b"new c"})
+    monkeypatch.undo()
+    assert (tmp_path / "a.json").read_bytes() == b"old a"  # b.html, undone first, failed; a.json came back
+    assert "b.html" in listing(tmp_path)
+
+
+def test_an_existing_file_that_cannot_be_kept_stops_the_write(tmp_path, monkeypatch):
+    (tmp_path / "r.json").write_bytes(b"old")
+
+    def no_link(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    def no_copy(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output.os, "link", no_link)
+    monkeypatch.setattr(output.shutil, "copy2", no_copy)
+    with pytest.raises(OutputError) as err:
+        write_all({tmp_path / "r.json": b"new"})
+    monkeypatch.undo()
+    assert str(err.value) == (f"{tmp_path / 'r.json'}: cannot keep a copy of the existing file (No space left on "
+                              "device); free the space or choose another output prefix with -o.")
+    assert listing(tmp_path) == ["r.json"] and (tmp_path / "r.json").read_bytes() == b"old"
+
+
+def test_a_backup_is_a_copy_where_no_link_can_be_made(tmp_path, monkeypatch):
+    (tmp_path / "r.json").write_bytes(b"old")
+
+    def no_link(*args, **kwargs):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(output.os, "link", no_link)
+    backup = output._backup(tmp_path / "r.json")
+    monkeypatch.undo()
+    assert backup is not None and backup.read_bytes() == b"old" and os.stat(backup).st_nlink == 1
+    assert output._backup(tmp_path / "none.json") is None
+
+
+def test_a_folder_made_meanwhile_by_someone_else_is_used_and_kept(tmp_path, monkeypatch):
+    real_mkdir = Path.mkdir
+    raced: list[Path] = []
+
+    def mkdir(self, *args, **kwargs):
+        real_mkdir(self, *args, **kwargs)
+        if not raced:  # another process made the first folder just before us
+            raced.append(self)
+            raise FileExistsError(17, "File exists")
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    write_all({tmp_path / "one" / "two" / "r.json": b"{}"})
+    monkeypatch.undo()
+    assert raced == [tmp_path / "one"] and (tmp_path / "one" / "two" / "r.json").read_bytes() == b"{}"

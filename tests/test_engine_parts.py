@@ -149,6 +149,28 @@ def test_compute_runs_the_side_work_and_keeps_its_value():
     assert given.top_pairs == stats.top_pairs and given.identical_rows == 1
 
 
+def test_the_side_work_runs_once_on_its_own_named_thread(monkeypatch):
+    """compute's moments and identical rows come from the side thread, not a second computation."""
+    import threading
+
+    x = np.array([[3.0, 4.0], [3.0, 4.0], [0.0, 2.0]], dtype=np.float32)
+    monkeypatch.setattr(runners, "exact_moments", lambda unit: (0.125, 0.5))
+    monkeypatch.setattr(runners, "identical_row_groups", lambda embeddings: [[0, 1, 2]])
+    monkeypatch.setattr(engine, "exact_moments", lambda unit: pytest.fail("the moments were computed twice"))
+    names: list[str] = []
+    stats = runners.compute(x, EngineSettings(runner="loop"), beside=lambda: names.append(
+        threading.current_thread().name))
+    assert (stats.mean, stats.std, stats.identical_rows, stats.identical_groups) == (0.125, 0.5, 2, 1)
+    assert len(names) == 1 and names[0].startswith("simreport-side")
+
+
+def test_the_dask_runner_is_dispatched(monkeypatch):
+    seen: list[str] = []
+    monkeypatch.setattr(runners, "run_dask", lambda unit, settings, progress: seen.append(settings.runner) or "p")
+    assert runners.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="dask")) == "p"
+    assert seen == ["dask"]
+
+
 def test_a_failing_pass_raises_from_compute():
     with pytest.raises(ValueError, match="unknown runner"):
         runners.compute(np.eye(3, dtype=np.float32), EngineSettings(runner="gpu"), beside=lambda: None)

@@ -318,6 +318,15 @@ def test_files_that_are_no_readable_pdf_are_refused(tmp_path):
         read_pdf(tmp_path)
     assert str(err.value) == f"{tmp_path}: is a folder; give the path of a simreport PDF."
     (tmp_path / "a.pdf").write_bytes(b"hello")
+    for error, reason in ((PermissionError(13, "Permission denied"), "Permission denied"), (OSError("odd"), "odd")):
+        def fail(self, error=error):
+            raise error
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(tmp_path), "read_bytes", fail)
+            with pytest.raises(InputError) as err:
+                read_pdf(tmp_path / "a.pdf")
+        assert str(err.value) == f"{tmp_path / 'a.pdf'}: cannot read the file ({reason})."
     with pytest.raises(InputError) as err:
         read_pdf(tmp_path / "a.pdf")
     assert str(err.value) == f"{tmp_path / 'a.pdf'}: not a PDF (no %PDF header); give a PDF written by simreport."

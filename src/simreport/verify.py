@@ -31,7 +31,6 @@ from simreport.errors import InputError
 from simreport.render.pdf import RESULTS_ATTACHMENT
 from simreport.results import COMPARISON_KIND, Comparison, Result, document_from_dict, report_id_of
 
-MAX_DIFFERENCES = 8
 EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
 # the order in which simreport attaches files after the results (cli._data_attachments)
 ATTACHMENT_ORDER = ("labels.txt", "input-fingerprint.json")

@@ -387,3 +387,90 @@ def test_page_fingerprints_follow_the_content_of_each_page(tmp_path):
     fps = page_fingerprints(one)
     assert fps == [hashlib.sha256(b"").hexdigest()]  # a blank page: no content stream, no images
     assert page_fingerprints(b"%PDF-1.7 broken")[0].startswith("unreadable: ")
+
+
+# ----------------------------------------------------------------------------- signatures (check_signatures faked)
+
+
+UNSIGNED = ("The PDF is not signed: anybody with simreport can write a PDF that passes these checks; only a signature "
+            "(simreport run --sign) ties the document to a signer.")
+
+
+def signature(**kw):
+    from types import SimpleNamespace
+
+    base = dict(signer="CN=Model Risk", issuer="CN=Bank CA", signing_time="2026-11-27T10:00:00Z", intact=True,
+                valid=True, detail="intact", whole_file=True, coverage="the whole file", self_signed=False,
+                trusted=True, trust_detail="", signed_from=1234)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def run_signatures(monkeypatch, found, trust=(), data=b"%PDF-1.7 x %%EOF\n"):
+    from simreport import signing
+    from simreport.verify import _signatures
+
+    def check(data_, trust_):
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    monkeypatch.setattr(signing, "check_signatures", check)
+    outcome = Verification(claims=[("Report ID", "SR-1")])
+    return _signatures(evidence(data), outcome, list(trust)), outcome
+
+
+def test_an_unsigned_report_says_so(monkeypatch):
+    end, outcome = run_signatures(monkeypatch, [])
+    assert (end, outcome.checks, outcome.notes) == (None, [], [UNSIGNED])
+    end, outcome = run_signatures(monkeypatch, [], trust=["ca.pem"])
+    assert outcome.checks == [("signed by a signer that chains to --trust", False, "the PDF carries no signature")]
+    assert outcome.notes == [UNSIGNED]
+
+
+def test_without_the_signing_extra_a_signed_pdf_fails_and_an_unsigned_one_is_noted(monkeypatch):
+    from simreport.signing import SigningUnavailable
+
+    missing = SigningUnavailable("pyHanko is not installed")
+    end, outcome = run_signatures(monkeypatch, missing, data=b"%PDF-1.7 /ByteRange [0 1 2 3] %%EOF\n")
+    assert (end, outcome.checks, outcome.notes) == (None, [("signature checked", False, "pyHanko is not installed")],
+                                                     [])
+    end, outcome = run_signatures(monkeypatch, missing)
+    assert (end, outcome.checks, outcome.notes) == (None, [], [UNSIGNED])
+
+
+def test_a_signature_is_checked_and_its_signer_claimed(monkeypatch):
+    end, outcome = run_signatures(monkeypatch, [signature()], trust=["ca.pem"])
+    assert end == 1234
+    assert outcome.claims == [("Report ID", "SR-1"), ("Signed by", "CN=Model Risk"),
+                              ("Signer certificate issued by", "CN=Bank CA"),
+                              ("Signing time (signer's clock)", "2026-11-27T10:00:00Z")]
+    assert outcome.checks == [("signature is cryptographically intact and valid", True, "intact"),
+                              ("signature covers the whole file", True, "the whole file"),
+                              ("signer chains to a certificate given with --trust", True, "trusted")]
+    assert outcome.notes == []
+
+
+def test_a_bad_signature_fails_each_of_its_checks(monkeypatch):
+    sig = signature(valid=False, detail="digest mismatch", whole_file=False, coverage="bytes 0-99 of 200",
+                    self_signed=True, trusted=False, trust_detail="no chain to ca.pem")
+    end, outcome = run_signatures(monkeypatch, [signature(signer="first"), sig], trust=["ca.pem"])
+    assert outcome.checks == [("one signature, by simreport --sign", False, "2 signatures"),
+                              ("signature is cryptographically intact and valid", False, "digest mismatch"),
+                              ("signature covers the whole file", False, "bytes 0-99 of 200"),
+                              ("signer chains to a certificate given with --trust", False,
+                               "not trusted: no chain to ca.pem")]
+    assert outcome.claims[1] == ("Signed by", "CN=Model Risk")  # the last signature's
+    assert outcome.claims[-1] == ("Signer certificate", "self-signed (identity not vouched for by anyone)")
+    _, intact_only = run_signatures(monkeypatch, [signature(intact=False)])
+    assert intact_only.checks[0] == ("signature is cryptographically intact and valid", False, "intact")
+
+
+def test_without_trust_the_signers_identity_is_not_anchored(monkeypatch):
+    anchor = ("The signer's identity is not anchored: give --trust CA.pem (your institution's certificate authority) "
+              "to check who signed.")
+    _, outcome = run_signatures(monkeypatch, [signature()])
+    assert [name for name, _, _ in outcome.checks] == ["signature is cryptographically intact and valid",
+                                                       "signature covers the whole file"]
+    assert outcome.notes == [anchor]
+    _, outcome = run_signatures(monkeypatch, [signature(self_signed=True)])
+    assert outcome.notes == [anchor + " The signer's certificate is self-signed."]

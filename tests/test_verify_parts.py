@@ -6,6 +6,7 @@ checks the same code on real, tampered PDFs."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 
 import numpy as np
@@ -474,3 +475,60 @@ def test_without_trust_the_signers_identity_is_not_anchored(monkeypatch):
     assert outcome.notes == [anchor]
     _, outcome = run_signatures(monkeypatch, [signature(self_signed=True)])
     assert outcome.notes == [anchor + " The signer's certificate is self-signed."]
+
+
+# ----------------------------------------------------------------------------- page fingerprints of drawn forms
+
+
+def pdf_with_forms(chain: list[bytes], extra: bytes = b"0 0 m S", shared: bool = False) -> bytes:
+    """One page drawing a chain of nested form XObjects (chain[0] outermost) and, when ``shared``,
+    the outermost one again under a second name before a third, separate form ``extra``."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(100, 100)
+
+    def form(data: bytes, resources: DictionaryObject | None = None):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        stream.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                       NameObject("/BBox"): ArrayObject([NumberObject(v) for v in (0, 0, 100, 100)])})
+        if resources is not None:
+            stream[NameObject("/Resources")] = resources
+        return writer._add_object(stream)
+
+    ref = None
+    for data in reversed(chain):
+        inner = None if ref is None else DictionaryObject({NameObject("/XObject"): DictionaryObject(
+            {NameObject("/In"): ref})})
+        ref = form(data, inner)
+    xobjects = {NameObject("/A"): ref}
+    if shared:
+        xobjects[NameObject("/B")] = ref
+        xobjects[NameObject("/C")] = form(extra)
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject(xobjects)})
+    contents = DecodedStreamObject()
+    contents.set_data(b"/A Do")
+    page[NameObject("/Contents")] = writer._add_object(contents)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_page_fingerprints_reach_every_drawn_form_down_to_eight_levels():
+    base = [b"q %d Q" % k for k in range(9)]  # nine levels: depths 0 to 8 are read
+    same = page_fingerprints(pdf_with_forms(base))
+    assert same == page_fingerprints(pdf_with_forms(base)) and len(same) == 1
+    for level in (0, 1, 8):
+        changed = base.copy()
+        changed[level] = b"q 99 Q"
+        assert page_fingerprints(pdf_with_forms(changed)) != same, level
+    deeper = base + [b"q 9 Q"]
+    assert page_fingerprints(pdf_with_forms(deeper)) == page_fingerprints(pdf_with_forms(base + [b"q 10 Q"]))
+
+
+def test_a_form_drawn_twice_is_read_once_and_the_next_one_still_counts():
+    one = page_fingerprints(pdf_with_forms([b"q 1 Q"], extra=b"0 0 m S", shared=True))
+    other = page_fingerprints(pdf_with_forms([b"q 1 Q"], extra=b"1 1 m S", shared=True))
+    assert one != other

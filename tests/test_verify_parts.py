@@ -532,3 +532,25 @@ def test_a_form_drawn_twice_is_read_once_and_the_next_one_still_counts():
     one = page_fingerprints(pdf_with_forms([b"q 1 Q"], extra=b"0 0 m S", shared=True))
     other = page_fingerprints(pdf_with_forms([b"q 1 Q"], extra=b"1 1 m S", shared=True))
     assert one != other
+
+
+def test_a_report_of_texts_embedded_by_a_model_is_checked_by_its_input_hash_only(tmp_path):
+    from simreport.verify import _input_checks
+
+    result = simreport.run_test(np.eye(3, dtype=np.float32))
+    result.model = {"name": "some-model"}
+    data = tmp_path / "texts.csv"
+    data.write_bytes(b"text\na\nb\nc\n")
+    actual = hashlib.sha256(data.read_bytes()).hexdigest()
+    for recorded, ok in ((actual, True), (None, False)):
+        result.input["sha256"] = recorded
+        outcome = Verification()
+        _input_checks(result, evidence(), data, outcome)
+        assert outcome.checks == [("SHA-256 of texts.csv matches the report", ok,
+                                   f"file {actual}, report {recorded or '(none)'}")]
+        assert outcome.notes == ["The numbers were not recomputed (the embeddings came from texts embedded by a "
+                                 "model); only the input file's hash was checked."]
+    with pytest.raises(InputError) as err:
+        _input_checks(result, evidence(), tmp_path / "gone.csv", Verification())
+    assert str(err.value) == (f"{tmp_path / 'gone.csv'}: input file not found; give the embedding file the report "
+                              "was made from.")

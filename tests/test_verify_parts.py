@@ -554,3 +554,26 @@ def test_a_report_of_texts_embedded_by_a_model_is_checked_by_its_input_hash_only
         _input_checks(result, evidence(), tmp_path / "gone.csv", Verification())
     assert str(err.value) == (f"{tmp_path / 'gone.csv'}: input file not found; give the embedding file the report "
                               "was made from.")
+
+
+def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(tmp_path):
+    from simreport.cosine_test import TestOptions, cosine_similarity_test
+    from simreport.inputs import load_embeddings
+    from simreport.verify import _input_checks
+
+    x = np.random.default_rng(3).standard_normal((30, 5)).astype(np.float32)
+    np.save(tmp_path / "e.npy", x)
+    (tmp_path / "names.txt").write_text("".join(f"record {k}\n" for k in range(30)), "utf-8")
+    result = cosine_similarity_test(load_embeddings(tmp_path / "e.npy", labels_file=tmp_path / "names.txt"),
+                                    TestOptions())
+    assert result.input["labels"] == "file names.txt"
+    outcome = Verification()
+    _input_checks(result, evidence(), tmp_path / "e.npy", outcome)
+    assert [(name, ok) for name, ok, _ in outcome.checks] == [
+        ("SHA-256 of e.npy matches the report", True),
+        ("re-running the test on e.npy gives every statistic, count, pair and finding of the report", True)]
+    assert outcome.notes == ["The labels came from names.txt, which is neither attached nor given with --labels: "
+                             "labels were left out of the comparison."]
+    given = Verification()  # given with --labels, they are compared too
+    _input_checks(result, evidence(), tmp_path / "e.npy", given, labels_file=tmp_path / "names.txt")
+    assert [ok for _, ok, _ in given.checks] == [True, True] and given.notes == []

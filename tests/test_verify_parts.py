@@ -572,6 +572,9 @@ def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(t
     assert [(name, ok) for name, ok, _ in outcome.checks] == [
         ("SHA-256 of e.npy matches the report", True),
         ("re-running the test on e.npy gives every statistic, count, pair and finding of the report", True)]
+    sha = hashlib.sha256((tmp_path / "e.npy").read_bytes()).hexdigest()
+    assert outcome.checks[0][2] == f"file {sha}, report {sha}"
+    assert outcome.checks[1][2] == "all agree (floats to 1e-6 relative, pictures to 1e-3)"
     assert outcome.notes == ["The labels came from names.txt, which is neither attached nor given with --labels: "
                              "labels were left out of the comparison."]
     given = Verification()  # given with --labels (under any file name), they are compared too

@@ -577,6 +577,11 @@ def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(t
     assert outcome.checks[1][2] == "all agree (floats to 1e-6 relative, pictures to 1e-3)"
     assert outcome.notes == ["The labels came from names.txt, which is neither attached nor given with --labels: "
                              "labels were left out of the comparison."]
+    np.save(tmp_path / "other.npy", x[::-1].copy())  # other numbers: many differences, the first three shown
+    other = Verification()
+    _input_checks(result, evidence(), tmp_path / "other.npy", other)
+    assert [ok for _, ok, _ in other.checks] == [False, False] and len(other.differences) > 3
+    assert other.checks[1][2] == "; ".join(other.differences[:3]) + f"; ... ({len(other.differences)} differences)"
     given = Verification()  # given with --labels (under any file name), they are compared too
     (tmp_path / "copy.txt").write_bytes((tmp_path / "names.txt").read_bytes())
     _input_checks(result, evidence(), tmp_path / "e.npy", given, labels_file=tmp_path / "copy.txt")

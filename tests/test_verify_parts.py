@@ -545,13 +545,13 @@ def test_a_report_of_texts_embedded_by_a_model_is_checked_by_its_input_hash_only
     for recorded, ok in ((actual, True), (None, False)):
         result.input["sha256"] = recorded
         outcome = Verification()
-        _input_checks(result, evidence(), data, outcome)
+        _input_checks(result, evidence(), [data], outcome)
         assert outcome.checks == [("SHA-256 of texts.csv matches the report", ok,
                                    f"file {actual}, report {recorded or '(none)'}")]
         assert outcome.notes == ["The numbers were not recomputed (the embeddings came from texts embedded by a "
                                  "model); only the input file's hash was checked."]
     with pytest.raises(InputError) as err:
-        _input_checks(result, evidence(), tmp_path / "gone.csv", Verification())
+        _input_checks(result, evidence(), [tmp_path / "gone.csv"], Verification())
     assert str(err.value) == (f"{tmp_path / 'gone.csv'}: input file not found; give the embedding file the report "
                               "was made from.")
 
@@ -568,7 +568,7 @@ def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(t
                                     TestOptions())
     assert result.input["labels"] == "file names.txt"
     outcome = Verification()
-    _input_checks(result, evidence(), tmp_path / "e.npy", outcome)
+    _input_checks(result, evidence(), [tmp_path / "e.npy"], outcome)
     assert [(name, ok) for name, ok, _ in outcome.checks] == [
         ("SHA-256 of e.npy matches the report", True),
         ("re-running the test on e.npy gives every statistic, count, pair and finding of the report", True)]
@@ -579,10 +579,10 @@ def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(t
                              "labels were left out of the comparison."]
     np.save(tmp_path / "other.npy", x[::-1].copy())  # other numbers: many differences, the first three shown
     other = Verification()
-    _input_checks(result, evidence(), tmp_path / "other.npy", other)
+    _input_checks(result, evidence(), [tmp_path / "other.npy"], other)
     assert [ok for _, ok, _ in other.checks] == [False, False] and len(other.differences) > 3
     assert other.checks[1][2] == "; ".join(other.differences[:3]) + f"; ... ({len(other.differences)} differences)"
     given = Verification()  # given with --labels (under any file name), they are compared too
     (tmp_path / "copy.txt").write_bytes((tmp_path / "names.txt").read_bytes())
-    _input_checks(result, evidence(), tmp_path / "e.npy", given, labels_file=tmp_path / "copy.txt")
+    _input_checks(result, evidence(), [tmp_path / "e.npy"], given, labels_file=tmp_path / "copy.txt")
     assert [ok for _, ok, _ in given.checks] == [True, True] and given.notes == []

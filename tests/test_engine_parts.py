@@ -164,7 +164,7 @@ def test_the_side_work_runs_once_on_its_own_named_thread(monkeypatch):
     assert len(names) == 1 and names[0].startswith("simreport-side")
 
 
-def test_the_dask_runner_is_dispatched(monkeypatch):
+def test_the_cluster_runner_is_dispatched(monkeypatch):  # no "dask" in the name: selections skip those
     seen: list[str] = []
     monkeypatch.setattr(runners, "run_dask", lambda unit, settings, progress: seen.append(settings.runner) or "p")
     assert runners.run_all_pairs(np.eye(3, dtype=np.float32), EngineSettings(runner="dask")) == "p"

@@ -586,3 +586,20 @@ def test_a_recomputation_without_the_labels_file_leaves_labels_out_and_says_so(t
     (tmp_path / "copy.txt").write_bytes((tmp_path / "names.txt").read_bytes())
     _input_checks(result, evidence(), [tmp_path / "e.npy"], given, labels_file=tmp_path / "copy.txt")
     assert [ok for _, ok, _ in given.checks] == [True, True] and given.notes == []
+
+
+def test_a_recomputation_keeps_the_runs_choice_that_labels_are_texts(tmp_path):
+    from simreport.cosine_test import TestOptions, cosine_similarity_test
+    from simreport.inputs import load_embeddings
+    from simreport.verify import _input_checks
+
+    x = np.random.default_rng(4).standard_normal((12, 3)).astype(np.float32)
+    np.save(tmp_path / "e.npy", x)
+    (tmp_path / "names.txt").write_text("".join(f"text {k % 6}\n" for k in range(12)), "utf-8")  # repeated texts
+    data = load_embeddings(tmp_path / "e.npy", labels_file=tmp_path / "names.txt")
+    result = cosine_similarity_test(data, TestOptions(labels_are_texts=True))
+    assert result.parameters["labels_are_texts"] is True
+    assert {f.id: f.status for f in result.findings}["duplicate_texts"] != "na"  # judged as texts
+    outcome = Verification()
+    _input_checks(result, evidence(), [tmp_path / "e.npy"], outcome, labels_file=tmp_path / "names.txt")
+    assert [ok for _, ok, _ in outcome.checks] == [True, True], outcome.checks

@@ -24,7 +24,7 @@ import math
 import os
 
 import numpy as np
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_limits
 
@@ -33,7 +33,9 @@ _COMMON = {"deadline": None, "database": None,
 settings.register_profile("ci", max_examples=60, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)
 settings.register_profile("thorough", max_examples=1000, **_COMMON)
-settings.register_profile("mutation", max_examples=10, derandomize=True, **_COMMON)
+# mutation runs need a failure, not its smallest example: no shrinking (it made killed mutants time out)
+settings.register_profile("mutation", max_examples=10, derandomize=True,
+                          phases=(Phase.explicit, Phase.reuse, Phase.generate), **_COMMON)
 _CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _CI else "dev"))
 

@@ -603,3 +603,12 @@ def test_a_recomputation_keeps_the_runs_choice_that_labels_are_texts(tmp_path):
     outcome = Verification()
     _input_checks(result, evidence(), [tmp_path / "e.npy"], outcome, labels_file=tmp_path / "names.txt")
     assert [ok for _, ok, _ in outcome.checks] == [True, True], outcome.checks
+
+
+@pytest.mark.parametrize("key", ["input", "parameters", "stats", "near_duplicates", "most_similar", "opposed",
+                                 "nearest_neighbour", "identical_rows", "findings", "summary", "heatmap", "overview",
+                                 "clusters", "report"])
+def test_every_recomputed_section_is_compared(key):
+    assert compare_results({key: {"x": 1}}, {key: {"x": 2}}) == [f"{key}.x: report 1, recomputed 2"]
+    assert compare_results({"created": 1, "tool": 1, "environment": 1, "timings": 1},
+                           {"created": 2, "tool": 2, "environment": 2, "timings": 2}) == []

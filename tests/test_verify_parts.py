@@ -612,3 +612,22 @@ def test_every_recomputed_section_is_compared(key):
     assert compare_results({key: {"x": 1}}, {key: {"x": 2}}) == [f"{key}.x: report 1, recomputed 2"]
     assert compare_results({"created": 1, "tool": 1, "environment": 1, "timings": 1},
                            {"created": 2, "tool": 2, "environment": 2, "timings": 2}) == []
+
+
+def test_pages_are_not_compared_when_the_rendering_cannot_be_repeated():
+    from simreport.verify import _rendering
+
+    result = simreport.run_test(np.eye(3, dtype=np.float32))
+    result.tool = {**result.tool, "version": "0.0.1"}
+    outcome = Verification()
+    _rendering(evidence(), result, outcome, None, None)
+    assert (outcome.checks, outcome.notes) == ([], [
+        f"The pages were not compared with a fresh rendering: the PDF was written by simreport 0.0.1 and this is "
+        f"{simreport.__version__}."])
+    result.tool = {**result.tool, "version": simreport.__version__}
+    result.configuration = {"render": {"templates": "/bank/templates"}}
+    outcome = Verification()
+    _rendering(evidence(), result, outcome, None, None)
+    assert (outcome.checks, outcome.notes) == ([], [
+        "The pages were not compared with a fresh rendering: the report was rendered with the templates in "
+        "/bank/templates; give them with --templates."])

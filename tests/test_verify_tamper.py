@@ -516,3 +516,16 @@ def test_results_removed_is_an_error_not_a_pass(base, tmp_path):
         verify_report(pdf)
     with pytest.raises(InputError, match="not found"):
         verify_report(base.pdf, base.folder / "missing.npy")
+
+
+def test_a_re_saved_report_is_compared_page_by_page_and_says_what_was_not(base, tmp_path):
+    """The same pages, metadata and attachments written again by another PDF library: not the same
+    bytes, so the pages are compared one by one, and the note says what that leaves out."""
+    pdf = rebuild(base.pdf, tmp_path / "resaved.pdf")
+    outcome = verify_report(pdf)
+    rendering = [(name, ok, detail) for name, ok, detail in outcome.checks if "render to" in name]
+    assert rendering == [("every page is what its attached results render to (content, drawings and images)", True,
+                          f"{len(PdfReader(pdf).pages)} pages; the file differs from a fresh rendering outside the "
+                          "pages")]
+    assert ("The pages were compared as content streams and images; fonts and document-level metadata were not."
+            in outcome.notes)

@@ -631,3 +631,32 @@ def test_pages_are_not_compared_when_the_rendering_cannot_be_repeated():
     assert (outcome.checks, outcome.notes) == ([], [
         "The pages were not compared with a fresh rendering: the report was rendered with the templates in "
         "/bank/templates; give them with --templates."])
+
+
+def test_how_many_inputs_a_report_is_checked_against():
+    from pathlib import Path
+
+    from simreport.results import Comparison
+    from simreport.verify import _check_input_count
+
+    a, b, c = Path("a.npy"), Path("b.npy"), Path("c.npy")
+    single = simreport.run_test(np.eye(3, dtype=np.float32))
+    _check_input_count(single, [])
+    _check_input_count(single, [a])
+    with pytest.raises(InputError) as err:
+        _check_input_count(single, [a, b])
+    assert str(err.value) == ("a.npy b.npy: a single run's report is checked against one INPUT, the file it was made "
+                              "from; two inputs are for a comparison report.")
+    comparison = Comparison.__new__(Comparison)
+    comparison.results = [{"model": None}, {"model": None}]
+    _check_input_count(comparison, [a, b])
+    with pytest.raises(InputError) as err:
+        _check_input_count(comparison, [a, b, c])
+    assert str(err.value) == ("a.npy b.npy c.npy: a comparison is checked against its two inputs (A then B, as they "
+                              "were given to compare); got 3.")
+    comparison.results = [{"model": None}, {"model": {"name": "m"}}]  # texts embedded by the models
+    _check_input_count(comparison, [a])
+    with pytest.raises(InputError) as err:
+        _check_input_count(comparison, [a, b])
+    assert str(err.value) == ("a.npy b.npy: this comparison embedded one file of texts with two models; give that "
+                              "one file.")

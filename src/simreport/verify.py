@@ -615,7 +615,8 @@ def _recorded_model(block: dict, given: str | None):
     name, fingerprint, source = block.get("name"), block.get("fingerprint"), str(block.get("source") or "")
     what = f"model {name} (fingerprint {str(fingerprint)[:16]}..., {source})"
     if block.get("kind") != "sentence-transformers" or not fingerprint or source.endswith("model object"):
-        raise ModelError(f"the texts were embedded by {name} ({source}), which existed only in the Python session "
+        raise ModelError(f"the texts were embedded by {name}{f' ({source})' if source else ''}, which existed only "
+                         "in the Python session "
                          "that ran the test; verify cannot load it again, so the numbers cannot be recomputed from "
                          "the texts (verify without INPUT checks the PDF alone).")
     spec = given or _recorded_spec(source)

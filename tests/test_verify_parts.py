@@ -670,3 +670,22 @@ def test_results_without_a_colour_range_are_recomputed_with_the_full_one():
     assert _test_options(result).color_range == (-0.5, 0.5)
     del result.parameters["color_range"]  # results written before the colour range was recorded
     assert _test_options(result).color_range == (-1.0, 1.0)
+
+
+def test_a_comparison_is_recomputed_with_its_own_list_lengths():
+    """Neighbours and both list lengths come from the comparison's parameters, not the defaults."""
+    from simreport.compare import compare_models
+    from simreport.prepare import prepare_data
+    from simreport.verify import _recompare, compare_results
+
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((60, 6)).astype(np.float32)
+    b = a + 0.4 * rng.standard_normal((60, 6)).astype(np.float32)
+    comparison = compare_models(a, b, neighbours=3, listed_pairs=4, listed_records=3)
+    recorded = json.loads(comparison.to_json())
+    assert (recorded["parameters"]["neighbours"], recorded["parameters"]["listed_pairs"],
+            recorded["parameters"]["listed_records"]) == (3, 4, 3)
+    fresh = _recompare(comparison, prepare_data(a)[0], prepare_data(b)[0])
+    assert compare_results(recorded, json.loads(fresh.to_json())) == []
+    defaults = compare_models(a, b)
+    assert compare_results(recorded, json.loads(defaults.to_json())) != []  # the lengths do show

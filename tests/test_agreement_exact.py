@@ -222,3 +222,22 @@ def test_one_model_pairs_keep_the_most_different_and_break_ties_by_index():
     tied = PairList(cap=2)  # three pairs tied at the cap: all kept through the cut, then the smallest indices
     tied.add(*arrays([(7, 8, 0.9, 0.1), (3, 9, 0.9, 0.1), (3, 4, 0.9, 0.1), (1, 2, 0.5, 0.4)]))
     assert tied.count == 4 and [(i, j) for i, j, _, _ in tied.rows()] == [(3, 4), (3, 9)]
+
+
+def test_similarities_constant_up_to_rounding_have_no_correlation():
+    """Every record at one point up to float32 rounding: the standard deviation (about 1e-8) is
+    rounding, so the correlation is undefined rather than a number made of noise, and the
+    comparison's agreement check warns instead of judging it."""
+    from simreport.compare import compare_models
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(16).astype(np.float32)
+    near = base + (rng.standard_normal((40, 16)) * 1e-6).astype(np.float32)
+    other = rng.standard_normal((40, 16)).astype(np.float32)
+    got = cross_moments(normalise_rows(near), normalise_rows(other))
+    assert 0 < got["std_a"] < 1e-6 and got["pearson"] is None
+    comparison = compare_models(near, other)
+    assert comparison.agreement["correlation"]["pearson"] is None
+    assert comparison.agreement["correlation"]["tile_pass_pearson"] is None
+    finding = next(f for f in comparison.findings_data if f["id"] == "similarity_agreement")
+    assert finding["status"] == "warn" and "within float32 rounding" in finding["message"]

@@ -29,9 +29,16 @@ from simreport.runners import on_threads
 JOINT_BINS = 100  # per axis over [-1, 1]: cells 0.02 wide
 
 
+# A standard deviation of similarities at or below this is float32 rounding, not spread: similarities
+# of float32 unit vectors are resolved to about 1e-7, and a correlation computed from such a
+# "spread" is noise (a model with every record at one point up to rounding gave -0.02).
+SPREAD_RESOLUTION = 1e-6
+
+
 def cross_moments(unit_a: np.ndarray, unit_b: np.ndarray, chunk: int = 8192) -> dict:
     """Means, standard deviations, covariance and Pearson correlation of the two models'
-    similarities over all pairs i < j, exactly (float64), from Gram identities only."""
+    similarities over all pairs i < j, exactly (float64), from Gram identities only. The
+    correlation is None (undefined) when either standard deviation is at most SPREAD_RESOLUTION."""
     n = unit_a.shape[0]
     pairs = n * (n - 1) / 2
     mean_a, std_a = exact_moments(unit_a)
@@ -45,7 +52,7 @@ def cross_moments(unit_a: np.ndarray, unit_b: np.ndarray, chunk: int = 8192) -> 
     norms_b = np.einsum("ij,ij->i", unit_b, unit_b, dtype=np.float64)
     sum_ab = (float(np.sum(cross * cross)) - float(np.dot(norms_a, norms_b))) / 2.0
     cov = sum_ab / pairs - mean_a * mean_b
-    pearson = cov / (std_a * std_b) if std_a > 0 and std_b > 0 else None
+    pearson = cov / (std_a * std_b) if min(std_a, std_b) > SPREAD_RESOLUTION else None
     if pearson is not None:
         pearson = float(min(max(pearson, -1.0), 1.0))
     return {"pairs": int(n * (n - 1) // 2), "mean_a": mean_a, "std_a": std_a, "mean_b": mean_b, "std_b": std_b,
@@ -212,7 +219,8 @@ def measure_agreement(unit_a: np.ndarray, unit_b: np.ndarray, labels: list[str],
     sa, sb, saa, sbb, sab = (float(v) for v in partial.sums)
     mean_a, mean_b = sa / pairs, sb / pairs
     var_a, var_b = saa / pairs - mean_a ** 2, sbb / pairs - mean_b ** 2
-    tile_r = ((sab / pairs - mean_a * mean_b) / math.sqrt(var_a * var_b)) if var_a > 0 and var_b > 0 else None
+    spread = SPREAD_RESOLUTION ** 2
+    tile_r = ((sab / pairs - mean_a * mean_b) / math.sqrt(var_a * var_b)) if min(var_a, var_b) > spread else None
     overlap = _overlap(partial.best_i_a, partial.best_i_b)
     same_nearest = partial.best_i_a[:, 0] == partial.best_i_b[:, 0]
     worst = np.lexsort((np.arange(n), overlap))[: listed_records]

@@ -152,7 +152,7 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
                                  f"The correlation of the two models' similarities over all "
                                  f"{numbers.plural(agreement['pairs'], 'pair')} is {sim(r)}" if r is not None else
                                  "The correlation of the two models' similarities is undefined: one model gives every "
-                                 "pair the same similarity"),
+                                 "pair the same similarity (to within float32 rounding)"),
         "neighbour_agreement": (nbr["mean_overlap"],
                                 f"On average {pct(nbr['mean_overlap'])} of a record's {nbr['k']} nearest "
                                 f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"

@@ -115,11 +115,12 @@ class Partial:
             grid_sum=np.zeros((grid, grid), dtype=np.float64),
         )
 
-    def add_tile(self, tile: np.ndarray, row0: int, col0: int) -> None:
-        """Fold one tile of similarities (rows from row0, columns from col0)."""
+    def add_tile(self, tile: np.ndarray, row0: int, col0: int, row_extremes: tuple | None = None) -> None:
+        """Fold one tile of similarities (rows from row0, columns from col0). ``row_extremes``:
+        :func:`~simreport.kernels.row_stats` of this very tile when the caller already has it."""
         from simreport.kernels import reduce_tile, row_stats  # numba: loaded when the first tile runs
 
-        row_max, row_arg, row_min = row_stats(tile, row0, col0)
+        row_max, row_arg, row_min = row_extremes or row_stats(tile, row0, col0)
         reduce_tile(
             tile, row0, col0, row_max, row_arg, row_min,
             self.hist, self.moments, self.extremes,

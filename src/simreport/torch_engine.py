@@ -563,6 +563,7 @@ class _CpuTiles:
         torch = self.torch
         product = self.operand[r0:r1] @ self.operand[c0:c1].T
         rows, cols = r1 - r0, c1 - c0
+        extremes = None  # the exact tile's row statistics, reused by the reduction (a screened tile changes)
         if self.screen:
             tile = w["buffer"][: rows * cols].reshape(rows, cols)
             bits = product.view(torch.int16).numpy().view(np.uint16)
@@ -571,11 +572,12 @@ class _CpuTiles:
             cuts = self._cuts(w["partial"], row_max, row_min, col_max, r0, c0)
         else:
             tile = product.numpy()
-            row_max, _, row_min = row_stats(tile, r0, c0)
+            extremes = row_stats(tile, r0, c0)
+            row_max, _, row_min = extremes
             inf = np.full(max(rows, cols), np.inf, dtype=np.float32)
             cuts = (inf[:rows], inf[:cols], np.float32(-np.inf))
         self._exact_where_needed(w, tile, r0, c0, cuts, row_max, row_min)
-        w["partial"].add_tile(tile, r0, c0)
+        w["partial"].add_tile(tile, r0, c0, extremes)
 
     def _cuts(self, p: Partial, row_max, row_min, col_max, r0: int, c0: int):
         """(row cut, column cut, low cut): values at or above a row's or column's cut, or at or

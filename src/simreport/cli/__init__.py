@@ -69,6 +69,9 @@ def entry() -> None:
     needed: files are closed and synced before the outcome line is printed. ``main`` itself
     (for callers in Python) keeps the normal exit.
     """
+    from simreport.cli import shared
+
+    shared.SEPARATE_PDF_PROCESS = True
     try:
         main()
         code: object = 0

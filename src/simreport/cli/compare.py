@@ -22,6 +22,7 @@ from simreport.cli.shared import (
     parse_thresholds,
     progress_bar,
     test_options,
+    warm_up,
     write_documents,
 )
 from simreport.compare import CompareOptions
@@ -69,6 +70,7 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
     if labels_file is not None and label_column is not None:
         raise UsageProblem("give either --labels or --label-column, not both")
     quiet = kw["quiet"]
+    warm = warm_up(config["render"], "compare.html.j2")  # before the inputs are read (see cli.run)
     models = embedding["model"] or ()
     embedded = [None, None]
     if models:
@@ -101,7 +103,8 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
                       [e.block if e is not None else None for e in embedded], quiet)
     attach_embedded(comparison, embedded)
     extra = data_attachments(data_a, comparison) if config["render"]["attach_data"] else None
-    finish(comparison, write_documents(comparison, prefix, config["render"], extra, signer=kw["signer"]), config, kw)
+    paths = write_documents(comparison, prefix, config["render"], extra, warm, signer=kw["signer"])
+    finish(comparison, paths, config, kw)
 
 
 

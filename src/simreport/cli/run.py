@@ -46,6 +46,7 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     if labels_file is not None and label_column is not None:
         raise UsageProblem("give either --labels or --label-column, not both")
     prefix = output_prefix(prefix, Path("reports") / input_path.stem)
+    warm = warm_up(config["render"])  # before the input is read: a forked PDF renderer starts small
     embedded = None
     if embedding["model"] is not None:
         if vector_column is not None or key is not None:
@@ -58,7 +59,6 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
         data = load_embeddings(input_path, key=key, vector_column=vector_column, label_column=label_column,
                                labels_file=labels_file)
     stage("loaded")
-    warm = warm_up(config["render"])
     result = run_with_progress(data, options, kw["quiet"])
     stage("tested")
     if embedded is not None:
@@ -91,8 +91,8 @@ def demo(prefix: Path, **kw) -> None:
     for key, value in DEMO_REPORT.items():
         if not options.report.get(key):
             options.report[key] = config["report"][key] = value
-    data = load_demo()
     warm = warm_up(config["render"])
+    data = load_demo()
     result = run_with_progress(data, options, kw["quiet"])
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
     finish(result, write_documents(result, prefix, config["render"], extra, warm, signer=kw["signer"]), config, kw)

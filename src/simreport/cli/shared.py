@@ -356,14 +356,17 @@ def stage(name: str) -> None:
             stream.write(f"{name} {time.time():.6f} {time.process_time():.6f}\n")
 
 
-def warm_up(render: dict):
+SEPARATE_PDF_PROCESS = False  # set by cli.entry: the program owns its process, so the PDF may render in a fork
+
+
+def warm_up(render: dict, template: str = "report.html.j2"):
     """When a PDF is asked for, start readying WeasyPrint beside the test (see render.pdf.warm_up);
-    returns the event to pass to :func:`write_documents`, or None."""
+    returns the renderer to pass to :func:`write_documents`, or None."""
     if "pdf" not in render["formats"]:
         return None
     from simreport.render.pdf import warm_up as warm_up_pdf
 
-    return warm_up_pdf(render.get("templates"))
+    return warm_up_pdf(render.get("templates"), template, separate_process=SEPARATE_PDF_PROCESS)
 
 
 def write_documents(document: ReportDocument, prefix: Path, render: dict,
@@ -371,15 +374,21 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
     """Render every requested format in memory, then write them all at once.
 
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
-    plotlyjs); ``attachments`` are extra files for the PDF; ``warm``: the event from :func:`warm_up`.
+    plotlyjs); ``attachments`` are extra files for the PDF; ``warm``: the PDF renderer from
+    :func:`warm_up` (it gets the PDF's work first, so a forked one renders while this
+    process writes the other formats).
     """
     from simreport.render.documents import Prepared
 
-    if warm is not None:
-        warm.wait()  # the side thread readying WeasyPrint and the templates (they are not shared while busy)
     templates = render.get("templates")
     files: dict[Path, bytes] = {}
     prepared = Prepared(document)  # the JSON serialised once, the shared template data built once
+    if "pdf" in render["formats"]:
+        if warm is None:
+            from simreport.render.pdf import PdfRenderer
+
+            warm = PdfRenderer(ready_beside=False)
+        warm.submit(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments, prepared)
     for fmt in render["formats"]:
         path = prefix.with_name(prefix.name + f".{fmt}")
         if fmt == "json":
@@ -392,10 +401,7 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
             if mode == "directory":
                 files[path.parent / PLOTLY_FILE] = plotly_js().encode("utf-8")
         else:
-            from simreport.render.pdf import render_pdf
-
-            files[path] = render_pdf(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments,
-                                     prepared=prepared)
+            files[path] = warm.result()
             if signer is not None:
                 from simreport.signing import sign_pdf
 

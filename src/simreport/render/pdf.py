@@ -6,7 +6,10 @@ and files inside the template directories, so rendering never touches the networ
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import sys
 import threading
 from contextlib import contextmanager
 from datetime import UTC
@@ -43,29 +46,151 @@ def local_fetcher(allowed_dirs: list[Path]):
     return LocalOnlyFetcher()
 
 
-def warm_up(templates: str | Path | None = None, template: str = "report.html.j2") -> threading.Event:
-    """Start getting the PDF renderer ready on a side thread: import WeasyPrint, let it load
-    its fonts and default stylesheets (a one-line document), compile the templates.
+class PdfRenderer:
+    """Renders the PDF of a run once WeasyPrint is ready: made by :func:`warm_up` before the
+    test runs, used once the results exist. This one readies WeasyPrint on a side thread of
+    this process (see :class:`ForkedPdfRenderer` for the separate process)."""
 
-    The command line calls this before the test runs, so this work overlaps the tile pass
-    (which releases the GIL); wait for the returned event before rendering. Failures are
-    ignored here: the real render reports them.
+    def __init__(self, templates: str | Path | None = None, template: str = "report.html.j2",
+                 ready_beside: bool = True) -> None:
+        self._done = threading.Event()
+        if not ready_beside:  # nothing to overlap: render when asked
+            self._done.set()
+            return
+
+        def work() -> None:
+            try:
+                _ready_weasyprint(templates, template)
+            except Exception:  # the real render reports any problem
+                pass
+            finally:
+                self._done.set()
+
+        threading.Thread(target=work, name="simreport-warm-pdf", daemon=True).start()
+
+    def submit(self, document: ReportDocument, templates: str | Path | None, pdf_variant: str,
+               attachments: dict[str, bytes] | None, prepared: Prepared) -> None:
+        """Hand over the work; :meth:`result` returns the PDF (here: rendered in ``result``)."""
+        self._job = (document, templates, pdf_variant, attachments, prepared)
+
+    def result(self) -> bytes:
+        """The PDF bytes of the submitted document (errors are raised as render_pdf raises them)."""
+        self._done.wait()  # WeasyPrint and the templates are not shared while the side thread readies them
+        document, templates, pdf_variant, attachments, prepared = self._job
+        return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
+
+
+class ForkedPdfRenderer(PdfRenderer):
+    """Renders the PDF in a child process forked before the test runs (Linux, the command
+    line only): the child imports WeasyPrint and lays out a one-line document while this
+    process computes, then renders the report while this process writes the JSON and the
+    HTML. On two cores this takes WeasyPrint's start (about 0.6 s) and the PDF's layout off
+    the path of the run (``benchmarks/bench_everyday.py``).
+
+    The child gets the document pickled through a pipe and sends back the PDF bytes. When
+    the child fails in any way (an error in a template, a refused URL, the child killed),
+    the PDF is rendered again in this process, so an error is reported exactly as without
+    the child, and nothing of the child's is trusted but a finished PDF.
     """
-    done = threading.Event()
 
-    def work() -> None:
+    def __init__(self, templates: str | Path | None, template: str) -> None:
+        job_read, self._job_write = os.pipe()
+        self._result_read, result_write = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:  # the child: never returns
+            os.close(self._job_write)
+            os.close(self._result_read)
+            _pdf_child(job_read, result_write, templates, template)
+        os.close(job_read)
+        os.close(result_write)
+        self._sender: threading.Thread | None = None
+
+    def submit(self, document: ReportDocument, templates: str | Path | None, pdf_variant: str,
+               attachments: dict[str, bytes] | None, prepared: Prepared) -> None:
+        import pickle
+
+        self._job = (document, templates, pdf_variant, attachments, prepared)
+        job = pickle.dumps((document, prepared.json_bytes, templates, pdf_variant, attachments),
+                           protocol=pickle.HIGHEST_PROTOCOL)
+
+        def send() -> None:  # a side thread: the child may still be readying WeasyPrint
+            try:
+                with open(self._job_write, "wb", closefd=True) as pipe:
+                    pipe.write(job)
+            except OSError:  # the child is gone: result() renders here
+                pass
+
+        self._sender = threading.Thread(target=send, name="simreport-pdf-job", daemon=True)
+        self._sender.start()
+
+    def result(self) -> bytes:
+        import pickle
+
+        if self._sender is not None:
+            self._sender.join()
+        with open(self._result_read, "rb", closefd=True) as pipe:
+            answer = pipe.read()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self._pid, 0)
         try:
-            import weasyprint
+            status, pdf = pickle.loads(answer)
+        except Exception:  # the child died before it answered
+            status, pdf = "failed", None
+        if status == "ok" and isinstance(pdf, bytes):
+            return pdf
+        document, templates, pdf_variant, attachments, prepared = self._job
+        return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
 
-            make_environment(templates).get_template(template)
-            weasyprint.HTML(string="<p>simreport</p>").render()
-        except Exception:  # the real render reports any problem
+
+def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, template: str) -> None:
+    """The forked PDF renderer's life: ready WeasyPrint, wait for the job, answer, exit."""
+    import pickle
+    import signal
+
+    status: tuple = ("failed", None)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it then closes the pipe
+        gc.disable()  # a short life: nothing to collect that exit does not free
+        try:
+            _ready_weasyprint(templates, template)
+            from simreport.render import context  # noqa: F401  (the builders the job needs, before it arrives)
+        except Exception:  # the parent renders again and reports it
             pass
-        finally:
-            done.set()
+        with open(job_read, "rb", closefd=True) as pipe:
+            job = pipe.read()
+        if job:  # empty: the parent stopped (bad input, an interrupt) before it had a PDF to render
+            document, json_bytes, templates, pdf_variant, attachments = pickle.loads(job)
+            pdf = render_pdf(document, templates, pdf_variant, attachments, prepared=Prepared(document, json_bytes))
+            status = ("ok", pdf)
+    except BaseException:  # anything at all: the parent renders again and reports it
+        status = ("failed", None)
+    try:
+        with open(result_write, "wb", closefd=True) as pipe:
+            pipe.write(pickle.dumps(status, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        os._exit(0)
 
-    threading.Thread(target=work, name="simreport-warm-pdf", daemon=True).start()
-    return done
+
+def _ready_weasyprint(templates: str | Path | None, template: str) -> None:
+    """Import WeasyPrint, let it load its fonts and default stylesheets (a one-line document),
+    compile the templates."""
+    import weasyprint
+
+    make_environment(templates).get_template(template)
+    weasyprint.HTML(string="<p>simreport</p>").render()
+
+
+def warm_up(templates: str | Path | None = None, template: str = "report.html.j2",
+            separate_process: bool = False) -> PdfRenderer:
+    """Start getting the PDF renderer ready beside the test: on a side thread (the tile pass
+    releases the GIL), or, with ``separate_process`` on a platform that forks and while no
+    other thread runs, in a forked child (:class:`ForkedPdfRenderer`). The command line
+    calls this before the test runs; failures here are ignored: the real render reports them.
+    """
+    if separate_process and hasattr(os, "fork") and sys.platform.startswith("linux") \
+            and threading.active_count() == 1:
+        return ForkedPdfRenderer(templates, template)
+    return PdfRenderer(templates, template)
 
 
 RESULTS_ATTACHMENT = "simreport-results.json"

@@ -1,0 +1,149 @@
+"""The PDF rendered in a forked child by the ``simreport`` program (render.pdf.ForkedPdfRenderer).
+
+The program (``python -m simreport``, the console script) forks a child that readies
+WeasyPrint while the test runs and renders the PDF while the parent writes the JSON and
+the HTML. These tests hold it to three promises: the child's PDF is the PDF the parent
+would have rendered; a child that fails in any way costs nothing but time (the parent
+renders again, and reports an error exactly as without the child); a child whose parent
+stops before it has a PDF to render goes away.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import simreport
+from conftest import planted_embeddings
+from simreport.render import pdf as pdf_render
+from simreport.render.documents import Prepared
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked renderer is Linux only")
+
+# the program, with render_pdf replaced by one that refuses to run in the parent process (and,
+# with FAIL_IN_CHILD, fails in the child): the PDF of a successful run then comes from the child
+PROGRAM = textwrap.dedent("""
+    import os, sys
+    import simreport.render.pdf as pdf
+
+    parent, real = os.getpid(), pdf.render_pdf
+
+    def guarded(*args, **kwargs):
+        if os.getpid() == parent and os.environ.get("REFUSE_IN_PARENT"):
+            raise RuntimeError("the parent rendered the PDF")
+        if os.getpid() != parent and os.environ.get("FAIL_IN_CHILD"):
+            raise RuntimeError("the child broke")
+        if os.getpid() != parent and os.environ.get("DIE_IN_CHILD"):
+            os._exit(9)
+        return real(*args, **kwargs)
+
+    pdf.render_pdf = guarded
+    sys.argv = ["simreport", *sys.argv[1:]]
+    from simreport.cli import entry
+
+    entry()
+""")
+
+
+@pytest.fixture(scope="module")
+def embeddings(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("fork")
+    x, _ = planted_embeddings(n=120, d=16)
+    np.save(folder / "e.npy", x)
+    return folder / "e.npy"
+
+
+def program(*args, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("SIMREPORT_DEBUG",)}
+    environment.update(SOURCE_DATE_EPOCH="1700000000", **env)
+    return subprocess.run([sys.executable, "-c", PROGRAM, *map(str, args)], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def in_process_pdf(json_path: Path) -> bytes:
+    document = simreport.load_document(json_path)
+    return pdf_render.render_pdf(document, prepared=Prepared(document, json_path.read_bytes()))
+
+
+def test_the_child_renders_the_pdf_the_parent_would_have(embeddings, tmp_path):
+    done = program("run", embeddings, "-o", tmp_path / "r", "--format", "json,html,pdf", "--quiet", cwd=tmp_path,
+                   REFUSE_IN_PARENT="1")
+    assert done.returncode == 0, done.stderr
+    assert in_process_pdf(tmp_path / "r.json") == (tmp_path / "r.pdf").read_bytes()
+
+
+@pytest.mark.parametrize("failure", ["FAIL_IN_CHILD", "DIE_IN_CHILD"])
+def test_a_failing_child_costs_only_time(embeddings, tmp_path, failure):
+    done = program("run", embeddings, "-o", tmp_path / "r", "--format", "json,pdf", "--quiet", cwd=tmp_path,
+                   **{failure: "1"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert in_process_pdf(tmp_path / "r.json") == (tmp_path / "r.pdf").read_bytes()
+
+
+def test_an_error_in_the_render_is_reported_as_without_the_child(embeddings, tmp_path):
+    """A template that fails while rendering (not while compiling): the child fails, the parent
+    renders again and reports it; the same line and exit code as ``python -m simreport.cli``
+    (no child), and nothing written."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "report.html.j2").write_text("{{ report.title.no_such_thing.deeper }}\n", encoding="utf-8")
+    outcomes = []
+    for launcher in ([sys.executable, "-c", PROGRAM], [sys.executable, "-m", "simreport.cli"]):
+        out = tmp_path / launcher[-1].strip()[:6].replace(".", "_")
+        out.mkdir()
+        done = subprocess.run([*launcher, "run", str(embeddings), "-o", str(out / "r"), "--format", "json,pdf",
+                               "--templates", str(templates), "--quiet"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=300, check=False)
+        outcomes.append((done.returncode, done.stderr))
+        assert list(out.iterdir()) == []
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] != 0 and "report.html.j2" in outcomes[0][1], outcomes
+
+
+def forked(tmp_path: Path) -> tuple[pdf_render.ForkedPdfRenderer, simreport.Result, Prepared]:
+    result = simreport.run_test(planted_embeddings(n=100, d=8)[0])
+    return pdf_render.ForkedPdfRenderer(None, "report.html.j2"), result, Prepared(result)
+
+
+def gone(pid: int, within: float = 60.0) -> bool:
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        finished, _ = os.waitpid(pid, os.WNOHANG)
+        if finished:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_killed_child_is_replaced_by_a_render_here(tmp_path):
+    renderer, result, prepared = forked(tmp_path)
+    os.kill(renderer._pid, signal.SIGKILL)
+    assert gone(renderer._pid)
+    renderer.submit(result, None, "pdf/a-3b", None, prepared)
+    assert renderer.result() == pdf_render.render_pdf(result, prepared=prepared)
+
+
+def test_the_child_leaves_when_the_parent_stops_before_the_pdf(tmp_path):
+    renderer, _, _ = forked(tmp_path)
+    os.close(renderer._job_write)  # what the parent's exit does after bad input or an interrupt
+    assert gone(renderer._pid)
+    os.close(renderer._result_read)
+
+
+def test_the_program_starts_the_child_only_for_a_pdf(embeddings, tmp_path, monkeypatch):
+    """Without a PDF, or called as a library (main, not entry), nothing is forked."""
+    from simreport.cli import shared
+
+    assert shared.warm_up({"formats": ["json", "html"], "templates": None}) is None
+    monkeypatch.setattr(shared, "SEPARATE_PDF_PROCESS", False)
+    renderer = shared.warm_up({"formats": ["pdf"], "templates": None})
+    assert type(renderer) is pdf_render.PdfRenderer

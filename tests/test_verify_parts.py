@@ -229,6 +229,18 @@ def test_the_attachments_agree_with_the_results():
         "are not checked."]
 
 
+def test_an_attached_document_that_breaks_the_schema_is_named_by_its_key():
+    from simreport.verify import _document
+
+    result = simreport.run_test(np.eye(3, dtype=np.float32))
+    document, why = _document(result.to_json().encode())
+    assert type(document) is type(result) and document.stats == result.stats and why is None
+    data = json.loads(result.to_json())
+    data["stats"]["mean"] = "high"
+    assert _document(json.dumps(data).encode()) == (None, "stats.mean: 'high' is not of type 'number'")
+    assert _document(b'{"a":') == (None, "not readable simreport JSON (Expecting value: line 1 column 6 (char 5))")
+
+
 def test_where_the_labels_of_a_recomputation_come_from():
     ev = evidence(attachments={"labels.txt": b"oneX\r\ntwo \n"})
     plain = evidence()

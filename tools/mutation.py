@@ -70,6 +70,31 @@ def scope_lines(path: Path, names: list[str] | None) -> list[int]:
     return sorted(lines)
 
 
+def without_annotations(source: str) -> str | None:
+    """The module's syntax tree with every annotation blanked (None if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.returns = None
+        elif isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
+    return ast.dump(tree)
+
+
+def only_annotations(original: str, mutated: str) -> bool:
+    """Whether a mutant changes nothing but annotations: with ``from __future__ import
+    annotations`` they are never evaluated, so no test can tell (not counted in the score)."""
+    if "from __future__ import annotations" not in original:
+        return False
+    blank = without_annotations(mutated)
+    return blank is not None and blank == without_annotations(original)
+
+
 PRELOADED = ("numpy", "numba", "scipy", "pandas", "pyarrow", "jinja2", "plotly", "pypdf", "threadpoolctl", "pytest",
              "hypothesis", "click", "rich")
 
@@ -131,13 +156,16 @@ def worker(name: str, work: Path, show: bool, sample: int | None = None) -> dict
         raise SystemExit(f"{name}: the tests fail without any mutation; fix them first")
     timeout = max(20.0, 5 * baseline)
     print(f"{name}: {len(ids)} mutants of {config['path']}; the tests take {baseline:.1f} s", flush=True)
-    counts = {"killed": 0, "timeout": 0, "survived": 0}
+    counts = {"killed": 0, "timeout": 0, "survived": 0, "annotation": 0}
     survivors = []
     try:
         for k, mutation_id in enumerate(ids, 1):
             mutated, changed = mutmut.mutate(mutmut.Context(source=original, mutation_id=mutation_id,
                                                             filename=config["path"]))
             if not changed:
+                continue
+            if only_annotations(original, mutated):
+                counts["annotation"] += 1
                 continue
             target.write_text(mutated, "utf-8")
             outcome, _ = run_tests(args, timeout)
@@ -160,7 +188,7 @@ def worker(name: str, work: Path, show: bool, sample: int | None = None) -> dict
     total = killed + counts["survived"]
     return {"module": name, "file": config["path"], "sampled": sampled, "population": population,
             "mutants": total, "killed": killed,
-            "timeouts": counts["timeout"], "survived": counts["survived"],
+            "timeouts": counts["timeout"], "survived": counts["survived"], "annotations": counts["annotation"],
             "score": round(100.0 * killed / total, 1) if total else None, "survivors": survivors}
 
 
@@ -215,10 +243,12 @@ def main(argv: list[str]) -> int:
             row = run_module(name, modules[name], work, not options.quiet, options.sample)
             rows.append(row)
             print(f"{name}: {row['killed']} of {row['mutants']} killed ({row['score']}%)", flush=True)
-    print("\n| module | file | mutants tested | killed | survived | score |\n|---|---|---:|---:|---:|---:|")
+    print("\n| module | file | mutants tested | killed | survived | score | annotations only |\n"
+          "|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
         tested = f"{r['mutants']} of {r['population']}" if r.get("sampled") else f"{r['mutants']}"
-        print(f"| {r['module']} | {r['file']} | {tested} | {r['killed']} | {r['survived']} | {r['score']}% |")
+        print(f"| {r['module']} | {r['file']} | {tested} | {r['killed']} | {r['survived']} | {r['score']}% "
+              f"| {r['annotations']} |")
     if options.json:
         options.json.write_text(json.dumps(rows, indent=1) + "\n", "utf-8")
     return 0

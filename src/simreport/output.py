@@ -13,6 +13,7 @@ can leave a hidden ``.NAME.*.tmp``/``.bak`` file behind.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -33,12 +34,6 @@ class Interrupted(KeyboardInterrupt):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.written = written
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _rename(source: Path, target: Path) -> None:
@@ -89,26 +84,20 @@ class _Signals:
 def _check_targets(paths: list[Path]) -> None:
     """Refuse, before anything is written, targets that a rename could not replace."""
     for path in paths:
-        if path.name in ("", ".", ".."):
+        if path.name in ("", ".."):  # a path's name is never "." (Path drops it)
             raise OutputError(f"{path}: not a file name; give an output prefix such as reports/run with -o.",
                               file=str(path))
         if path.is_dir():
             raise OutputError(f"{path}: is a folder, not a file; remove it or choose another output prefix with -o.",
                               file=str(path))
-        for parent in path.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise OutputError(f"{path}: cannot write the report here ({parent} is a file, not a folder); "
-                                      "choose another output prefix with -o.", file=str(path))
-                break
+        nearest = next(parent for parent in path.parents if parent.exists())  # "." or "/" at the latest
+        if not nearest.is_dir():
+            raise OutputError(f"{path}: cannot write the report here ({nearest} is a file, not a folder); "
+                              "choose another output prefix with -o.", file=str(path))
 
 
 def _make_folders(path: Path, created: list[Path]) -> None:
-    missing = []
-    for parent in path.parents:
-        if parent.exists():
-            break
-        missing.append(parent)
+    missing = list(itertools.takewhile(lambda parent: not parent.exists(), path.parents))
     for folder in reversed(missing):
         try:
             folder.mkdir()
@@ -125,7 +114,7 @@ def _stage(path: Path, data: bytes) -> Path:
         raise TypeError(f"{path}: report data must be bytes, not {type(data).__name__}")
     name = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
+        handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the system applies the umask
     except OSError as exc:
         raise _cannot(path, exc) from None
     try:
@@ -179,51 +168,53 @@ def write_all(files: dict[Path, bytes]) -> None:
     Raises :class:`OutputError` (nothing changed on disk) or :class:`Interrupted` when
     SIGINT/SIGTERM arrived (nothing changed, unless ``written`` is set on it).
     """
-    targets = [Path(p) for p in files]
-    _check_targets(targets)
+    files = {Path(path): data for path, data in files.items()}
+    _check_targets(list(files))
     created: list[Path] = []
     staged: dict[Path, Path] = {}
     backups: dict[Path, Path | None] = {}
     committed: list[Path] = []
-    done = False
     with _Signals() as signals:
         try:
-            for path, data in zip(targets, files.values(), strict=True):
+            for path, data in files.items():
                 _make_folders(path, created)
                 staged[path] = _stage(path, data)
                 signals.check()
-            for path in targets:
+            for path in files:
                 backups[path] = _backup(path)
                 signals.check()
-            for path in targets:
+            for path in files:
                 try:
                     _rename(staged[path], path)
                 except OSError as exc:
                     raise _cannot(path, exc) from None
                 committed.append(path)
                 signals.check()
-            for folder in {path.parent for path in targets}:
+            for folder in {path.parent for path in files}:
                 _fsync_folder(folder)
             signals.check()
-            done = True
         except BaseException:
             _undo(committed, backups)
-            raise
-        finally:
-            for temporary in staged.values():  # renamed ones are gone already
+            _remove(staged, backups)
+            for folder in reversed(created):  # empty again once the staged files are gone
                 with contextlib.suppress(OSError):
-                    os.unlink(temporary)
-            for backup in backups.values():
-                if backup is not None:
-                    with contextlib.suppress(OSError):
-                        os.unlink(backup)
-            if not done:
-                for folder in reversed(created):
-                    with contextlib.suppress(OSError):
-                        folder.rmdir()
+                    folder.rmdir()
+            raise
+        _remove(staged, backups)
         late = signals.received
     if late is not None:
         raise Interrupted(late, written=True)
+
+
+def _remove(staged: dict[Path, Path], backups: dict[Path, Path | None]) -> None:
+    """Delete the temporary files left (renamed ones are gone already) and the backups."""
+    for temporary in staged.values():
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    for backup in backups.values():
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
 
 
 def _undo(committed: list[Path], backups: dict[Path, Path | None]) -> None:

@@ -627,6 +627,13 @@ def test_every_recomputed_section_is_compared(key):
                            {"created": 2, "tool": 2, "environment": 2, "timings": 2}) == []
 
 
+@pytest.mark.parametrize("key", ["title", "names", "agreement", "findings", "summary", "report"])
+def test_every_section_of_a_comparison_is_compared(key):
+    kind = {"kind": "simreport-comparison", "results": []}
+    assert compare_results({**kind, key: {"x": 1}}, {**kind, key: {"x": 2}}) == [f"{key}.x: report 1, recomputed 2"]
+    assert compare_results({**kind, key: {"x": 1}}, {**kind, key: {"x": 1}}) == []
+
+
 def test_pages_are_not_compared_when_the_rendering_cannot_be_repeated():
     from simreport.verify import _rendering
 

@@ -221,6 +221,11 @@ def test_the_attachments_agree_with_the_results():
     _attachments(evidence(attachments={"input-fingerprint.json": json.dumps({"n": 2}).encode()}), Doc({"n": 2}),
                  partial)
     assert partial.checks[0][1] is True
+    for fingerprint_keys, input_keys in (({"n": 2}, {"n": 2, "sha256": "ab"}), ({"n": 2, "sha256": "ab"}, {"n": 2})):
+        one_sided = Verification()  # a key on one side only is a difference, not a key to skip
+        _attachments(evidence(attachments={"input-fingerprint.json": json.dumps(fingerprint_keys).encode()}),
+                     Doc(input_keys), one_sided)
+        assert one_sided.checks[0][1] is False
     del result.input["labels_sha256"]
     outcome = Verification()
     _attachments(evidence(attachments={"labels.txt": labels}), result, outcome)

@@ -639,6 +639,29 @@ def test_every_section_of_a_comparison_is_compared(key):
     assert compare_results({**kind, key: {"x": 1}}, {**kind, key: {"x": 1}}) == []
 
 
+def test_what_a_rendering_that_differs_is_reported_as(monkeypatch):
+    """The details a reviewer reads when the pages are not what the attached results render to."""
+    import weasyprint
+
+    import simreport.render.pdf as pdf_render
+    from simreport.verify import _rendering
+
+    one, other, two = (weasyprint.HTML(string=html).write_pdf() for html in (
+        "<p>one</p>", "<p>other</p>", "<p>one</p><p style='break-before: page'>two</p>"))
+    result = simreport.run_test(np.eye(3, dtype=np.float32))
+    count = "page count matches what simreport wrote"
+    pages = "every page is what its attached results render to (content, drawings and images)"
+    for fresh, expected in (
+            (two, [(count, False, "the PDF has 1 pages; its attached results render to 2")]),
+            (other, [(count, True, "1 pages"), (pages, False, "page 1 differs from a fresh rendering of the attached "
+                     "results (an overlay or an edit; fonts or a WeasyPrint version other than the writer's change "
+                     "the rendering too)")])):
+        monkeypatch.setattr(pdf_render, "render_pdf", lambda *args, fresh=fresh, **kwargs: fresh)
+        outcome = Verification()
+        _rendering(evidence(data=one), result, outcome, None, None)
+        assert outcome.checks == expected
+
+
 def test_pages_are_not_compared_when_the_rendering_cannot_be_repeated():
     from simreport.verify import _rendering
 

@@ -13,11 +13,16 @@ results JSON holds the test's own timings, which give the breakdown:
 - load: reading and validating the embeddings;
 - pass: normalising and the all-pairs pass (tiles, Gram matrix, identical rows);
 - views: the rest of the test (heatmap block, cluster view, findings);
-- JSON, HTML, PDF: rendering each document in memory; write+exit: writing the files and
-  the process ending.
+- JSON, HTML: rendering each document in memory;
+- PDF: waiting, after the HTML, for the PDF from the child process the program forked at
+  its start (render.pdf.ForkedPdfRenderer): the child readies WeasyPrint while the test
+  runs and starts the PDF when the results exist, so this stage is the part of the PDF's
+  rendering the JSON and HTML did not cover;
+- write+exit: writing the files and the process ending.
 
-"CPU s" is the CPU time the run used (user + system, all threads): on a shared machine,
-a wall time well above it (for a single-threaded stretch) means the run waited for a core.
+"CPU s" is the CPU time the run used (user + system, all threads, the PDF child included):
+on a shared machine, a wall time well above it (for a single-threaded stretch) means the
+run waited for a core.
 
 Each column is the median over ``--repeat`` runs. Start-up is timed the same way for
 ``simreport --help`` and ``simreport config --show``, and the script lists which heavy

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from simreport.clusters import build_cluster_view
+from simreport.clusters import ClusterView, build_cluster_view
 from simreport.config import check_option, default
 from simreport.duplicates import (
     identical_vectors_of_distinct_texts,
@@ -223,8 +223,10 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     clock = Stopwatch()
     unit = normalise_rows(data.matrix)
     clock.lap("normalise")
-    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit)
-    clock.lap("all_pairs")
+    with_clusters = data.n > options.display_cap
+    cluster_view = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
+    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit, beside=cluster_view)
+    clock.lap("all_pairs")  # with the cluster view, built beside the tiles
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,
         "pairs": stats.near_duplicate_pairs,
@@ -268,8 +270,8 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     listed_opposed += [p for p in stats.lowest_pairs if p[2] <= np.float32(options.opposed_threshold)]
     view = build_view(unit, listed_near, stats.near_duplicate_threshold, options.display_cap,
                       options.heatmap_order, options.seed, opposed_pairs=listed_opposed)
-    clusters = (_clusters(unit, data.labels, options, [p for p in listed_near if p[2] >= np.float32(
-        options.near_duplicate_threshold)][: options.top_k] + listed_opposed) if data.n > options.display_cap else None)
+    clusters = (_clusters(stats.beside, unit, data.labels, options, [p for p in listed_near if p[2] >= np.float32(
+        options.near_duplicate_threshold)][: options.top_k] + listed_opposed) if with_clusters else None)
     clock.lap("heatmap")
     judged = evaluate({"n": stats.n, "pairs": stats.pairs, "mean": stats.mean, "std": stats.std,
                        "near_duplicates": near_duplicates, "nearest_neighbour": nearest,
@@ -342,11 +344,11 @@ def _report_block(options: TestOptions) -> dict:
     return report_block(options.title, options.report)
 
 
-def _clusters(unit: np.ndarray, labels: list[str], options: TestOptions,
+def _clusters(view: ClusterView, unit: np.ndarray, labels: list[str], options: TestOptions,
               flagged: list[tuple[int, int, float]] | None = None) -> dict:
-    """The cluster view: k about the display cap, exact mean similarity between clusters, and
-    which clusters hold the records of the listed pairs (``flagged``), so they can be found."""
-    view = build_cluster_view(unit, options.display_cap, options.seed)
+    """The cluster view (built by :func:`build_cluster_view`: k about the display cap, exact mean
+    similarity between clusters) and which clusters hold the records of the listed pairs
+    (``flagged``), so they can be found."""
     k = len(view.sizes)
     position = {c: p for p, c in enumerate(view.order)}
     holding: dict[int, list[int]] = {}

@@ -261,3 +261,17 @@ def test_empty_pair_lists_keep_nothing_and_count_everything(runner):
     assert none.opposed_pairs == full.opposed_pairs > 0
     assert none.threshold_counts == full.threshold_counts
     assert (none.nn_index == full.nn_index).all() and (none.min, none.max) == (full.min, full.max)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 2048])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_rows_are_normalised_as_one_float64_quotient_each(chunk, dtype):
+    from simreport.engine import normalise_rows
+
+    x = (np.random.default_rng(5).standard_normal((10, 7)) * 3).astype(dtype)
+    x32 = x.astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", x32, x32, dtype=np.float64))
+    expected = (x32.astype(np.float64) / norms[:, None]).astype(np.float32)
+    unit = normalise_rows(x, chunk=chunk)
+    assert unit.dtype == np.float32 and unit.shape == x.shape
+    assert np.array_equal(unit, expected)

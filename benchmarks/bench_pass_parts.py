@@ -1,0 +1,89 @@
+"""Where the all-pairs pass spends its time beyond the bare tile products, warm, in one process.
+
+Usage:
+    python benchmarks/bench_pass_parts.py                  # n = 100,000, d = 384
+    python benchmarks/bench_pass_parts.py --n 20000
+
+Times, one after the other on the same unit rows (numba's kernels loaded first, so no
+start-up cost is in any line): the bare upper-triangle tile products with BLAS on all
+cores (the floor of bench_everyday.py), the same products on two threads of
+single-threaded BLAS (how the pass runs them), the tiles with their fused reductions
+(runners.run_all_pairs), the whole pass with its side work (Gram-matrix moments,
+identical rows) and with the cluster view beside it (as the test runs it), the cluster
+view alone, and the floor again (this machine's speed drifts; the two floors show by how
+much). Each line gives seconds and the multiple of the first floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=384)
+    args = parser.parse_args()
+
+    from threadpoolctl import threadpool_limits
+
+    from simreport.clusters import build_cluster_view
+    from simreport.engine import EngineSettings, band_tasks, normalise_rows
+    from simreport.runners import compute, run_all_pairs
+
+    x = np.random.default_rng(1).standard_normal((args.n, args.dim)).astype(np.float32)
+    unit = normalise_rows(x)
+    settings = EngineSettings()
+    n, size = unit.shape[0], settings.tile_size
+    run_all_pairs(unit[:256], settings)  # load the compiled kernels
+
+    def floor() -> None:
+        for r0 in range(0, n, size):
+            rows = unit[r0:r0 + size]
+            for c0 in range(r0, n, size):
+                rows @ unit[c0:c0 + size].T
+
+    def floor_on_threads() -> None:
+        tasks, lock = iter(band_tasks(n, size)), threading.Lock()
+
+        def worker(_: int) -> None:
+            while True:
+                with lock:
+                    task = next(tasks, None)
+                if task is None:
+                    return
+                for band in task:
+                    rows = unit[band * size:(band + 1) * size]
+                    for c0 in range(band * size, n, size):
+                        rows @ unit[c0:c0 + size].T
+
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
+            list(pool.map(worker, range(2)))
+
+    steps = [
+        ("floor: tile products, BLAS on all cores", floor),
+        ("tile products on 2 threads x 1 BLAS thread", floor_on_threads),
+        ("tiles with their reductions (run_all_pairs)", lambda: run_all_pairs(unit, settings)),
+        ("the pass with its side work (compute)", lambda: compute(x, settings, unit=unit)),
+        ("the pass with the cluster view beside it", lambda: compute(
+            x, settings, unit=unit, beside=lambda: build_cluster_view(unit, 60, 0))),
+        ("the cluster view alone", lambda: build_cluster_view(unit, 60, 0)),
+        ("floor again", floor),
+    ]
+    print(f"n = {n:,}, d = {args.dim}, tile {size}")
+    first = None
+    for name, step in steps:
+        start = time.perf_counter()
+        step()
+        seconds = time.perf_counter() - start
+        first = first or seconds
+        print(f"{name:48s} {seconds:7.2f} s  {seconds / first:5.2f}x")
+
+
+if __name__ == "__main__":
+    main()

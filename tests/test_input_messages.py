@@ -58,6 +58,13 @@ def ragged_object(t: Path) -> None:
 
 
 @refusal('src: the array holds non-numeric values; give a numeric (float) array of shape (n, d).')
+def ragged_past_the_rows_the_message_inspects(t: Path) -> None:
+    """Lengths are compared over the first 100,000 rows only (the message stays cheap); a row
+    after them of another length is still refused, as non-numeric values."""
+    check_embeddings(obj([[1.0, 2.0]] * 100_000 + [[1.0]]), "src")
+
+
+@refusal('src: the array holds non-numeric values; give a numeric (float) array of shape (n, d).')
 def non_numeric_object(t: Path) -> None:
     check_embeddings(obj([[1.0, 2.0], [1.0, "x"]]), "src")
 

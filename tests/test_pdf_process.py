@@ -168,6 +168,7 @@ def test_without_a_process_to_fork_the_pdf_is_readied_here(monkeypatch):
     monkeypatch.setattr(os, "pipe", pipe)
     monkeypatch.setattr(os, "close", close)
     monkeypatch.setattr(os, "fork", no_fork)
+    monkeypatch.setattr(pdf_render.threading, "active_count", lambda: 1)  # as in the program (pytest runs threads)
     renderer = pdf_render.warm_up(separate_process=True)
     assert type(renderer) is pdf_render.PdfRenderer
     assert len(opened) == 4 and set(opened) <= set(closed)  # the pipes are closed again

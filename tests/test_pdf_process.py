@@ -139,6 +139,33 @@ def test_the_child_leaves_when_the_parent_stops_before_the_pdf(tmp_path):
     os.close(renderer._result_read)
 
 
+@pytest.mark.parametrize("submitted", [False, True])
+def test_a_child_whose_pdf_is_given_up_is_stopped(tmp_path, submitted):
+    renderer, result, prepared = forked(tmp_path)
+    pid = renderer._pid
+    if submitted:
+        renderer.submit(result, None, "pdf/a-3b", None, prepared)
+    renderer.close()
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid, 0)
+    renderer.close()  # a second time: nothing left to do
+
+
+def test_the_child_does_not_hold_the_callers_output(tmp_path):
+    """Its stdout and stderr are /dev/null, so a pipe from the program closes when the program ends."""
+    renderer, _, _ = forked(tmp_path)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            outputs = [os.readlink(f"/proc/{renderer._pid}/fd/{fd}") for fd in (1, 2)]
+            if outputs == [os.devnull, os.devnull]:
+                break
+            time.sleep(0.05)
+        assert outputs == [os.devnull, os.devnull]
+    finally:
+        renderer.close()
+
+
 def test_the_program_starts_the_child_only_for_a_pdf(embeddings, tmp_path, monkeypatch):
     """Without a PDF, or called as a library (main, not entry), nothing is forked."""
     from simreport.cli import shared
@@ -172,3 +199,24 @@ def test_without_a_process_to_fork_the_pdf_is_readied_here(monkeypatch):
     renderer = pdf_render.warm_up(separate_process=True)
     assert type(renderer) is pdf_render.PdfRenderer
     assert len(opened) == 4 and set(opened) <= set(closed)  # the pipes are closed again
+
+
+def test_a_run_that_fails_after_the_test_gives_the_pdf_up(tmp_path, monkeypatch):
+    import simreport.render.html
+    from simreport.cli import shared
+
+    closed = []
+
+    class Watched(pdf_render.PdfRenderer):
+        def close(self) -> None:
+            closed.append(True)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("the HTML writer broke")
+
+    monkeypatch.setattr(simreport.render.html, "render_html", boom)
+    result = simreport.run_test(planted_embeddings(n=100, d=8)[0])
+    with pytest.raises(RuntimeError, match="HTML writer broke"):
+        shared.write_documents(result, tmp_path / "r", {"formats": ["json", "html", "pdf"], "templates": None},
+                               warm=Watched(ready_beside=False))
+    assert closed == [True] and list(tmp_path.iterdir()) == []

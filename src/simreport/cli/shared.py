@@ -389,6 +389,21 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
 
             warm = PdfRenderer(ready_beside=False)
         warm.submit(document, templates, render.get("pdf_variant", "pdf/a-3b"), attachments, prepared)
+    try:
+        _render_formats(document, prepared, prefix, render, files, warm, signer)
+    except BaseException:
+        if warm is not None:
+            warm.close()  # a forked renderer's child is stopped, not left to finish a PDF nobody takes
+        raise
+    write_all(files)
+    stage("written")
+    return list(files)
+
+
+def _render_formats(document: ReportDocument, prepared, prefix: Path, render: dict, files: dict[Path, bytes],
+                    warm, signer) -> None:
+    """Each requested format into ``files`` (path -> bytes), in the order asked for."""
+    templates = render.get("templates")
     for fmt in render["formats"]:
         path = prefix.with_name(prefix.name + f".{fmt}")
         if fmt == "json":
@@ -407,9 +422,6 @@ def write_documents(document: ReportDocument, prefix: Path, render: dict,
 
                 files[path] = sign_pdf(files[path], signer)
         stage(fmt)
-    write_all(files)
-    stage("written")
-    return list(files)
 
 
 def data_attachments(data: Embeddings, document: ReportDocument) -> dict[str, bytes]:

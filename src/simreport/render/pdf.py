@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 import sys
 import threading
 from contextlib import contextmanager
@@ -73,6 +74,9 @@ class PdfRenderer:
         """Hand over the work; :meth:`result` returns the PDF (here: rendered in ``result``)."""
         self._job = (document, templates, pdf_variant, attachments, prepared)
 
+    def close(self) -> None:
+        """Give up the PDF (nothing to stop on a side thread)."""
+
     def result(self) -> bytes:
         """The PDF bytes of the submitted document (errors are raised as render_pdf raises them)."""
         self._done.wait()  # WeasyPrint and the templates are not shared while the side thread readies them
@@ -131,12 +135,13 @@ class ForkedPdfRenderer(PdfRenderer):
     def result(self) -> bytes:
         import pickle
 
+        pid, self._pid = self._pid, 0  # from here on the pipe and the child are this method's
         if self._sender is not None:
             self._sender.join()
         with open(self._result_read, "rb", closefd=True) as pipe:
             answer = pipe.read()
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(self._pid, 0)
+            os.waitpid(pid, 0)
         try:
             status, pdf = pickle.loads(answer)
         except Exception:  # the child died before it answered
@@ -146,15 +151,30 @@ class ForkedPdfRenderer(PdfRenderer):
         document, templates, pdf_variant, attachments, prepared = self._job
         return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
 
+    def close(self) -> None:
+        """Stop the child if its PDF is not wanted after all (the run failed after the test)."""
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+            if self._sender is None:  # not submitted: this end is still ours (the sender closes it)
+                os.close(self._job_write)
+            os.close(self._result_read)
+
 
 def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, template: str) -> None:
     """The forked PDF renderer's life: ready WeasyPrint, wait for the job, answer, exit."""
     import pickle
-    import signal
 
     status: tuple = ("failed", None)
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it then closes the pipe
+        null = os.open(os.devnull, os.O_WRONLY)  # the caller's output pipes close when the parent exits, not later
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
         gc.disable()  # a short life: nothing to collect that exit does not free
         try:
             _ready_weasyprint(templates, template)

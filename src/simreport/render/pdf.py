@@ -88,13 +88,14 @@ class ForkedPdfRenderer(PdfRenderer):
     """Renders the PDF in a child process forked before the test runs (Linux, the command
     line only): the child imports WeasyPrint and lays out a one-line document while this
     process computes, then renders the report while this process writes the JSON and the
-    HTML. On two cores this takes WeasyPrint's start (about 0.6 s) and the PDF's layout off
-    the path of the run (``benchmarks/bench_everyday.py``).
+    HTML. On two cores this takes WeasyPrint's start (about 0.5 s) off the path of the run
+    and overlaps the PDF with the other formats (``benchmarks/bench_everyday.py``).
 
-    The child gets the document pickled through a pipe and sends back the PDF bytes. When
-    the child fails in any way (an error in a template, a refused URL, the child killed),
-    the PDF is rendered again in this process, so an error is reported exactly as without
-    the child, and nothing of the child's is trusted but a finished PDF.
+    The child gets the document pickled through a pipe and sends back the PDF bytes, raw:
+    this process unpickles nothing from the child. When the child fails in any way (an
+    error in a template, a refused URL, the child killed), the PDF is rendered again in
+    this process, so an error is reported exactly as without the child, and nothing of the
+    child's is trusted but a finished PDF.
     """
 
     def __init__(self, templates: str | Path | None, template: str) -> None:
@@ -133,8 +134,6 @@ class ForkedPdfRenderer(PdfRenderer):
         self._sender.start()
 
     def result(self) -> bytes:
-        import pickle
-
         pid, self._pid = self._pid, 0  # from here on the pipe and the child are this method's
         if self._sender is not None:
             self._sender.join()
@@ -142,12 +141,8 @@ class ForkedPdfRenderer(PdfRenderer):
             answer = pipe.read()
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
-        try:
-            status, pdf = pickle.loads(answer)
-        except Exception:  # the child died before it answered
-            status, pdf = "failed", None
-        if status == "ok" and isinstance(pdf, bytes):
-            return pdf
+        if answer[:1] == _RENDERED:  # the PDF's bytes follow; anything else: the child failed or died
+            return answer[1:]
         document, templates, pdf_variant, attachments, prepared = self._job
         return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
 
@@ -168,7 +163,7 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
     """The forked PDF renderer's life: ready WeasyPrint, wait for the job, answer, exit."""
     import pickle
 
-    status: tuple = ("failed", None)
+    answer = b""  # the parent reads an empty answer as a failure
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it then closes the pipe
         null = os.open(os.devnull, os.O_WRONLY)  # the caller's output pipes close when the parent exits, not later
@@ -185,15 +180,18 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
             job = pipe.read()
         if job:  # empty: the parent stopped (bad input, an interrupt) before it had a PDF to render
             document, json_bytes, templates, pdf_variant, attachments = pickle.loads(job)
-            pdf = render_pdf(document, templates, pdf_variant, attachments, prepared=Prepared(document, json_bytes))
-            status = ("ok", pdf)
+            answer = _RENDERED + render_pdf(document, templates, pdf_variant, attachments,
+                                            prepared=Prepared(document, json_bytes))
     except BaseException:  # anything at all: the parent renders again and reports it
-        status = ("failed", None)
+        answer = b""
     try:
         with open(result_write, "wb", closefd=True) as pipe:
-            pipe.write(pickle.dumps(status, protocol=pickle.HIGHEST_PROTOCOL))
+            pipe.write(answer)
     finally:
         os._exit(0)
+
+
+_RENDERED = b"\x01"  # the first byte of the child's answer when the PDF's bytes follow
 
 
 def _ready_weasyprint(templates: str | Path | None, template: str) -> None:

@@ -80,6 +80,9 @@ class PdfRenderer:
     def result(self) -> bytes:
         """The PDF bytes of the submitted document (errors are raised as render_pdf raises them)."""
         self._done.wait()  # WeasyPrint and the templates are not shared while the side thread readies them
+        return self._render_here()
+
+    def _render_here(self) -> bytes:
         document, templates, pdf_variant, attachments, prepared = self._job
         return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
 
@@ -119,7 +122,7 @@ class ForkedPdfRenderer(PdfRenderer):
                attachments: dict[str, bytes] | None, prepared: Prepared) -> None:
         import pickle
 
-        self._job = (document, templates, pdf_variant, attachments, prepared)
+        super().submit(document, templates, pdf_variant, attachments, prepared)  # kept: result() may render here
         job = pickle.dumps((document, prepared.json_bytes, templates, pdf_variant, attachments),
                            protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -143,8 +146,7 @@ class ForkedPdfRenderer(PdfRenderer):
             os.waitpid(pid, 0)
         if answer[:1] == _RENDERED:  # the PDF's bytes follow; anything else: the child failed or died
             return answer[1:]
-        document, templates, pdf_variant, attachments, prepared = self._job
-        return render_pdf(document, templates, pdf_variant, attachments, prepared=prepared)
+        return self._render_here()
 
     def close(self) -> None:
         """Stop the child if its PDF is not wanted after all (the run failed after the test)."""

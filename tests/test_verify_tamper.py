@@ -32,6 +32,7 @@ CHECKS = {
     "readable": "attached results follow the simreport schema",
     "appended": "nothing was appended after simreport wrote",
     "attachments": "no attachments besides simreport's own",
+    "once": "every attachment is embedded once",
     "fingerprint": "attached input fingerprint",
     "labels": "attached labels are the ones",
     "pagecount": "page count matches",
@@ -41,7 +42,7 @@ CHECKS = {
     "reembed": "re-embedding the texts of",  # texts embedded by a model: the model run again on them
 }
 # checks that verify reports only when they fail (there is nothing to say when they hold)
-ONLY_ON_FAILURE = {"attachments", "pagecount"}
+ONLY_ON_FAILURE = {"attachments", "once", "pagecount"}
 # checks only a report on texts embedded by a model has
 MODEL_ONLY = {"reembed"}
 
@@ -288,6 +289,17 @@ def _comparison_inputs_swapped(b: Base, out: Path):
     return c.pdf, [c.input, b.input]
 
 
+def _second_results(b: Base, out: Path):
+    """A second simreport-results.json (edited) appended to the embedded files: verify reads the first
+    (the honest one), so only the count of embedded files can tell; a PDF viewer may show the other."""
+    writer = PdfWriter(clone_from=PdfReader(b.pdf))
+    writer.add_attachment(RESULTS, edited_results(b))
+    with open(out, "wb") as handle:
+        writer.write(handle)
+    assert len(PdfReader(out).attachments[RESULTS]) == 2
+    return out, None
+
+
 def _same_numbers(b: Base, out: Path):
     """The same array written in Fortran order: other bytes (so another SHA-256), the same numbers."""
     other = out.with_suffix(".npy")
@@ -327,6 +339,7 @@ TAMPERED = [
     Tamper("incremental update (a second revision)", _incremental_update, {"appended"}),
     Tamper("an attachment added", lambda b, out: (rebuild(b.pdf, out, attachments={"notes.txt": b"ok"}), None),
            {"attachments"}),
+    Tamper("edited results attached beside the original under the same name", _second_results, {"once"}),
     Tamper("labels edited", lambda b, out: (rebuild(b.pdf, out, attachments={"labels.txt": b"a\nb\n"}), None),
            {"labels"}),
     Tamper("last page removed", _pages(lambda pages: pages[:-1]), {"pagecount"}),
@@ -358,7 +371,7 @@ def test_an_unchanged_rewrite_passes_page_by_page(base, tmp_path):
     """pypdf rewriting the same pages is not tampering: the rows above fail for their change alone."""
     failed, checks = failing(rebuild(base.pdf, tmp_path / "same.pdf"), base.input)
     assert failed == set()
-    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - {"attachments"} - MODEL_ONLY
+    assert {check_key(name) for name, _, _ in checks} == set(CHECKS) - {"attachments", "once"} - MODEL_ONLY
 
 
 @pytest.mark.parametrize("tamper", TAMPERED, ids=[t.name for t in TAMPERED])

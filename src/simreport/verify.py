@@ -7,7 +7,9 @@ What is checked, and what each check establishes:
 * nothing was appended after the document was written (no incremental update, except
   the one revision that holds a signature), and the PDF is exactly what the attached
   results render to with this simreport (same page count, same pages, byte for byte);
-* the other attachments (labels, input fingerprint) agree with the results;
+* the other attachments (labels, input fingerprint) agree with the results, no other file is
+  attached, and none is attached twice under one name (verify reads the first; a viewer may
+  show another);
 * a signature, when there is one: cryptographically intact, covering the whole file,
   its signer and signing time, and whether the signer chains to a trusted certificate;
 * with INPUT: the input file's SHA-256, and the whole test re-run on INPUT with the
@@ -83,7 +85,7 @@ class PdfEvidence:
 
     data: bytes
     attachments: dict[str, bytes]
-    attachment_names: list[str]
+    attachment_names: list[str]  # every embedded file's name, in the file's order (a name twice: twice)
     info: dict[str, str]
     first_page: str
     pages: int
@@ -108,7 +110,9 @@ def read_pdf(path: Path) -> PdfEvidence:
         raise InputError(f"{path}: not a PDF (no %PDF header); give a PDF written by simreport.")
     try:
         reader = PdfReader(io.BytesIO(data))
-        attachments = {name: contents[0] for name, contents in reader.attachments.items() if contents}
+        embedded = reader.attachments
+        attachments = {name: contents[0] for name, contents in embedded.items() if contents}
+        names = [name for name, contents in embedded.items() for _ in contents]  # a name twice: listed twice
         info = {str(k).lstrip("/"): str(v) for k, v in (reader.metadata or {}).items()}
         pages = len(reader.pages)
         first_page = _page_text(data, reader)
@@ -117,7 +121,7 @@ def read_pdf(path: Path) -> PdfEvidence:
             RecursionError) as exc:
         raise InputError(f"{path}: not a readable PDF ({str(exc)[:120]}); give a PDF written by simreport.") from None
     revisions = [m.end() for m in EOF_MARKER.finditer(data)]
-    return PdfEvidence(data, attachments, list(attachments), info, first_page, pages, revisions, variant)
+    return PdfEvidence(data, attachments, names, info, first_page, pages, revisions, variant)
 
 
 def _page_text(data: bytes, reader) -> str:
@@ -271,6 +275,11 @@ def _attachments(evidence: PdfEvidence, document, outcome: Verification) -> None
     unknown = [name for name in attachments if name not in (RESULTS_ATTACHMENT, *ATTACHMENT_ORDER)]
     if unknown:
         outcome.check("no attachments besides simreport's own", False, ", ".join(unknown))
+    names = evidence.attachment_names
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:  # only the first of each was read: a viewer may show another
+        outcome.check("every attachment is embedded once", False,
+                      "; ".join(f"{name} {names.count(name)} times (the first was checked)" for name in repeated))
     if "input-fingerprint.json" in attachments:
         try:
             fingerprint = json.loads(attachments["input-fingerprint.json"])

@@ -4,8 +4,10 @@ Usage:
     python benchmarks/bench_pass_parts.py                  # n = 100,000, d = 384
     python benchmarks/bench_pass_parts.py --n 20000
 
-Times, one after the other on the same unit rows (numba's kernels loaded first, so no
-start-up cost is in any line): the bare upper-triangle tile products with BLAS on all
+First the two ways of normalising the rows (chunked, as now, and the one float64 quotient
+array of before, checked equal) and the first tile pass of the process (numba's start).
+Then, one after the other on the same unit rows (numba's kernels loaded, so no start-up
+cost is in any line): the bare upper-triangle tile products with BLAS on all
 cores (the floor of bench_everyday.py), the same products on two threads of
 single-threaded BLAS (how the pass runs them), the tiles with their fused reductions
 (runners.run_all_pairs), the whole pass with its side work (Gram-matrix moments,
@@ -17,6 +19,7 @@ much). Each line gives seconds and the multiple of the first floor.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,10 +40,23 @@ def main() -> None:
     from simreport.runners import compute, run_all_pairs
 
     x = np.random.default_rng(1).standard_normal((args.n, args.dim)).astype(np.float32)
+    start = time.perf_counter()
     unit = normalise_rows(x)
+    chunked = time.perf_counter() - start
+    start = time.perf_counter()
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64))
+    whole = (x / norms[:, None]).astype(np.float32, copy=False)  # normalise_rows before aa7ca46
+    at_once = time.perf_counter() - start
+    assert np.array_equal(whole, unit)
+    print(f"normalise_rows {chunked:.3f} s (in chunks); one float64 quotient array, then cast: {at_once:.3f} s")
     settings = EngineSettings()
     n, size = unit.shape[0], settings.tile_size
+    had_scipy = "scipy.linalg" in sys.modules
+    start = time.perf_counter()
     run_all_pairs(unit[:256], settings)  # load the compiled kernels
+    print(f"first tile pass of this process (256 rows; numba's start and its cached kernels): "
+          f"{time.perf_counter() - start:.2f} s; it imported scipy.linalg: "
+          f"{not had_scipy and 'scipy.linalg' in sys.modules}")
 
     def floor() -> None:
         for r0 in range(0, n, size):

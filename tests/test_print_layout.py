@@ -37,7 +37,9 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which
 
 SMALLEST_PT = 7.0
 TOP_MM, BOTTOM_MM = 18, 20  # the @page margins of print.css (header and footer sit in them)
+SIDE_MM = 16  # the left and right @page margins
 NAMES = ["demo", "planted 2000", "60 labelled records", "comparison of 50 records"]
+UNBROKEN = "unbroken labels and values"
 
 
 def _texts(n: int, seed: int) -> list[str]:
@@ -59,7 +61,16 @@ def _documents() -> dict:
         "planted 2000": simreport.run_test(planted),
         "60 labelled records": simreport.run_test(small, texts=_texts(60, 5)),
         "comparison of 50 records": compare_embeddings(a, b, TestOptions(), names=["A model", "B model"]),
+        UNBROKEN: _unbroken(),
     }
+
+
+def _unbroken():
+    """Near-duplicate and opposed pairs whose labels, and a title, are long words without a space."""
+    x = np.random.default_rng(6).standard_normal((40, 16)).astype(np.float32)
+    x[1], x[3], x[5] = x[0], x[2] * 1.001, -x[4]
+    texts = [f"record{k}_" + "".join(chr(97 + (k * 7 + m) % 26) for m in range(150)) for k in range(40)]
+    return simreport.run_test(x, texts=texts, title="T" * 120)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +168,33 @@ def test_no_text_prints_under_7_pt(printed, name):
     if "labelled" in name or "comparison" in name:  # the record labels themselves were measured
         labels = [s for s, _, text in sizes if re.match(r"#\d+ ", text)]
         assert len(labels) >= 25 and min(labels) >= SMALLEST_PT
+
+
+WORD = re.compile(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">(.*?)</word>')
+
+
+def words_outside_the_sides(path, tmp_path) -> list[tuple[int, float, float, str]]:
+    """(page, left, right in mm, word) of every word pdftotext places in a side margin of its page."""
+    boxes = tmp_path / "boxes.html"
+    subprocess.run(["pdftotext", "-bbox", str(path), str(boxes)], check=True)
+    out = []
+    for number, page in enumerate(re.findall(r"<page (.*?)</page>", boxes.read_text(), re.S), 1):
+        width = float(re.search(r'width="([\d.]+)"', page).group(1))
+        for x0, x1, word in re.findall(WORD, page):
+            left, right = float(x0) * 25.4 / 72, float(x1) * 25.4 / 72
+            if left < SIDE_MM - 0.5 or right > width * 25.4 / 72 - SIDE_MM + 0.5:
+                out.append((number, round(left, 1), round(right, 1), word[:30]))
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES + [UNBROKEN])
+def test_no_text_prints_in_the_side_margins(printed, name, tmp_path):
+    _, path = printed[name]
+    outside = words_outside_the_sides(path, tmp_path)
+    assert not outside, f"{name}: words in a side margin (page, left mm, right mm, word): {outside[:8]}"
+    if name == UNBROKEN:  # the long labels were printed, broken across lines inside their cells
+        text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert "record1_" in text and "T" * 40 in text
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -7,8 +7,9 @@
   table is printed on the same page as that figure's or table's caption.
 
 Documents: the demo, a planted n = 2,000 run (cluster view, overview), 60 labelled records
-(every record label drawn) and a comparison of 50 labelled records (difference map with
-labels, shared histograms, joint chart).
+(every record label drawn), a comparison of 50 labelled records (difference map with
+labels, shared histograms, joint chart) and 500 clustered records with 100 near-duplicate
+pairs (a table of flagged clusters longer than a page).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None or shutil.which
 SMALLEST_PT = 7.0
 TOP_MM, BOTTOM_MM = 18, 20  # the @page margins of print.css (header and footer sit in them)
 SIDE_MM = 16  # the left and right @page margins
-NAMES = ["demo", "planted 2000", "60 labelled records", "comparison of 50 records"]
+NAMES = ["demo", "planted 2000", "60 labelled records", "comparison of 50 records", "clustered 500"]
 UNBROKEN = "unbroken labels and values"
 
 
@@ -61,8 +62,19 @@ def _documents() -> dict:
         "planted 2000": simreport.run_test(planted),
         "60 labelled records": simreport.run_test(small, texts=_texts(60, 5)),
         "comparison of 50 records": compare_embeddings(a, b, TestOptions(), names=["A model", "B model"]),
+        "clustered 500": simreport.run_test(_clustered(500)),
         UNBROKEN: _unbroken(),
     }
+
+
+def _clustered(n: int):
+    """64 clusters and 100 planted near-duplicate pairs (benchmarks/bench_everyday.py's input): the
+    cluster view lists more flagged clusters than a page holds."""
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((64, 384)).astype(np.float32)
+    x = centres[rng.integers(0, 64, n)] * 0.35 + rng.standard_normal((n, 384)).astype(np.float32)
+    x[1:200:2] = x[0:200:2] + 0.01 * rng.standard_normal((100, 384)).astype(np.float32)
+    return x
 
 
 def _unbroken():

@@ -3,12 +3,18 @@
 Usage:
     python benchmarks/bench_pdf.py                      # a fresh n = 500 result, 3 renderings
     python benchmarks/bench_pdf.py --json r.json --profile 25
+    python benchmarks/bench_pdf.py --json r.json --first --repeat 5
 
 Renders the same results JSON several times in one process (after one untimed rendering
 that loads WeasyPrint and the fonts) and prints the CPU seconds of each (process time: a
 shared machine's waiting does not count). ``--profile N`` adds the N most expensive
 functions of one rendering by cumulative time (cProfile; its times are inflated, its
 shares are what to read), e.g. WeasyPrint's ``columns_layout`` or ``table_wrapper_width``.
+
+``--first`` times what the forked PDF process of ``simreport run`` does, in ``--repeat`` fresh
+processes (collector off, as there): readying WeasyPrint (render.pdf._ready_weasyprint, done
+while the test runs), then the first rendering of the report (on the run's path), then a
+second one, for comparison.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +35,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="a results JSON [a fresh n = 500, d = 384 run]")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument("--first", action="store_true", help="the first rendering in fresh processes")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one --first process
     args = parser.parse_args()
+    if args.child is not None:
+        return first_rendering(args.child)
 
     import simreport
     from simreport.render.pdf import render_pdf
@@ -38,6 +49,8 @@ def main() -> None:
         document = simreport.run_test(x)
     else:
         document = simreport.load_document(args.json)
+    if args.first:
+        return first_renderings(document, args.repeat)
     with tempfile.TemporaryDirectory():
         render_pdf(document)
         seconds = []
@@ -54,6 +67,42 @@ def main() -> None:
         render_pdf(document)
         profile.disable()
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+
+
+def first_rendering(path: Path) -> None:
+    """In this fresh process: ready WeasyPrint, then render twice; print the three CPU times."""
+    import gc
+
+    import simreport
+    from simreport.render import context  # noqa: F401  (the forked process imports it while it waits)
+    from simreport.render.pdf import _ready_weasyprint, render_pdf
+
+    document = simreport.load_document(path)
+    gc.disable()
+    times = []
+    start = time.process_time()
+    _ready_weasyprint(None, "report.html.j2")
+    times.append(time.process_time() - start)
+    for _ in range(2):
+        start = time.process_time()
+        render_pdf(document)
+        times.append(time.process_time() - start)
+    print(" ".join(f"{t:.4f}" for t in times))
+
+
+def first_renderings(document, repeat: int) -> None:
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "results.json"
+        path.write_bytes(document.json_bytes())
+        rows = [[float(v) for v in subprocess.run(
+            [sys.executable, __file__, "--child", str(path)], check=True, capture_output=True,
+            text=True).stdout.split()] for _ in range(repeat)]
+    ready, first, second = (statistics.median(column) for column in zip(*rows, strict=True))
+    print(f"fresh processes: {repeat}; CPU s, medians: readying WeasyPrint {ready:.3f}, first rendering "
+          f"{first:.3f}, second rendering {second:.3f}")
 
 
 if __name__ == "__main__":

@@ -87,6 +87,51 @@ def test_borderline_pairs_merge_in_order_and_keep_the_first_50():
     assert engine.merge(a, b).engine_info == {"engine": "numba"}
 
 
+@pytest.mark.parametrize("tile", [3, 8, 32])
+def test_the_kernel_takes_row_extremes_as_row_stats_gives_them(tile):
+    """The CPU pass lets the kernel take each row's max and min (and the first column of the max)
+    itself; the torch engine hands it row_stats' instead. Both give the same partial, field for
+    field, with ties inside a row, exactly opposed rows and signed zeros in the tiles."""
+    from simreport.kernels import row_stats
+
+    rng = np.random.default_rng(21)
+    x = rng.standard_normal((40, 6)).astype(np.float32)
+    x[9], x[17], x[30] = x[2], x[2], -x[5]  # ties at a row's max; an exactly opposed pair
+    x[12] = 0.0
+    x[12, 0], x[13] = 1.0, 0.0  # rows 12 and 13: signed zeros against every row with a zero first entry
+    x[13, 1] = -1.0
+    x[14] = 0.0
+    x[14, 1] = 1.0  # orthogonal to row 12: a similarity of exactly 0.0 (and -0.0 against row 13)
+    unit = engine.normalise_rows(x)
+    settings_ = EngineSettings(tile_size=tile, top_k=6, lowest_k=4, grid_size=7, opposed_threshold=-0.5,
+                               ladder=(0.3, 0.6))
+    inside, given = (engine.Partial.empty(40, settings_) for _ in range(2))
+    for r0, c0 in ((r, c) for r in range(0, 40, tile) for c in range(r, 40, tile)):
+        values = unit[r0:r0 + tile] @ unit[c0:c0 + tile].T
+        inside.add_tile(values, r0, c0)
+        given.add_tile(values, r0, c0, row_stats(values, r0, c0))
+    assert_same_partial(inside, given)
+    assert inside.opposed_state[0] > 0 and inside.top_count[0] == 6
+    assert [int(inside.row_best_idx[r]) for r in (2, 9, 17)] == [9, 2, 2]  # the first of the tied columns
+
+
+def test_row_max_and_min_by_integer_keys_are_the_float_max_and_min():
+    """kernels._row_max_min compares float32 values through order-preserving integer keys."""
+    from simreport.kernels import _row_max_min
+
+    rng = np.random.default_rng(4)
+    rows = [np.array([v], dtype=np.float32) for v in (0.0, -0.0, -1.0, 3.5e-45)]
+    rows += [rng.standard_normal(k).astype(np.float32) for k in (2, 7, 17, 64, 2049)]
+    rows += [np.array([-0.0, 0.0, -2.0], dtype=np.float32), np.array([-3.0, -1e-40, -2.0], dtype=np.float32),
+             np.array([1e-40, 5.0, 5.0, -7.0], dtype=np.float32)]
+    for row in rows:
+        hi, lo = _row_max_min(row)
+        assert (hi, lo) == (row.max(), row.min()), row
+        assert np.float32(hi).dtype == np.float32
+    hi, lo = _row_max_min(np.array([-0.0, 0.0], dtype=np.float32))
+    assert (np.signbit(hi), np.signbit(lo)) == (False, True)  # -0.0 orders just below 0.0
+
+
 def test_rows_are_normalised_in_float64_to_float32():
     x = np.array([[3.0, 4.0], [0.0, -2.0], [1e-30, 1e-30]], dtype=np.float64)
     unit = engine.normalise_rows(x)

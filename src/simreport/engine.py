@@ -53,6 +53,9 @@ class EngineSettings:
         return tuple(sorted(values))
 
 
+_NO_EXTREMES = (np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+
+
 @dataclass
 class Partial:
     """Running statistics of some set of tiles. ``merge`` is associative and exact."""
@@ -118,11 +121,12 @@ class Partial:
     def add_tile(self, tile: np.ndarray, row0: int, col0: int, row_extremes: tuple | None = None) -> None:
         """Fold one tile of similarities (rows from row0, columns from col0). ``row_extremes``:
         :func:`~simreport.kernels.row_stats` of this very tile when the caller already has it."""
-        from simreport.kernels import reduce_tile, row_stats  # numba: loaded when the first tile runs
+        from simreport.kernels import reduce_tile  # numba: loaded when the first tile runs
 
-        row_max, row_arg, row_min = row_extremes or row_stats(tile, row0, col0)
+        given = row_extremes is not None  # else the kernel takes each row's max and min itself
+        row_max, row_arg, row_min = row_extremes if given else _NO_EXTREMES
         reduce_tile(
-            tile, row0, col0, row_max, row_arg, row_min,
+            tile, row0, col0, given, row_max, row_arg, row_min,
             self.hist, self.moments, self.extremes,
             self.row_best, self.row_best_idx,
             self.ladder, self.ladder_pairs, self.touched,

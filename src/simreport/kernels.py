@@ -162,9 +162,12 @@ def reduce_tile(
     tc = top_count[0]
     lc = low_count[0]
     top_cap = top_s.shape[0]
-    top_floor = top_s[top_cap - 1] if tc == top_cap else np.float32(-np.inf)
-    if top_cap == 0:  # no top list: nothing enters it
+    if top_cap == 0:  # no top list: nothing enters it (and there is no last entry to read)
         top_floor = np.float32(np.inf)
+    elif tc == top_cap:
+        top_floor = top_s[top_cap - 1]
+    else:
+        top_floor = np.float32(-np.inf)
     # column runs that fall in one grid block
     starts = np.empty(n_cols + 1, dtype=np.int64)
     n_seg = 0

@@ -132,6 +132,35 @@ def test_row_max_and_min_by_integer_keys_are_the_float_max_and_min():
     assert (np.signbit(hi), np.signbit(lo)) == (False, True)  # -0.0 orders just below 0.0
 
 
+def test_widen_and_scan_marks_a_row_and_a_column_without_pairs():
+    """The screening scan of a diagonal tile: the last row and the first column hold no pair
+    j > i, so their max is -inf and the row's min +inf, as documented."""
+    from simreport.kernels import widen_and_scan
+
+    values = np.array([[1.0, 0.5, -0.25], [0.5, 1.0, 0.75], [-0.25, 0.75, 1.0]], dtype=np.float32)
+    bits = (values.view(np.uint32) >> np.uint32(16)).astype(np.uint16)  # exact in bfloat16
+    tile = np.empty_like(values)
+    row_max, row_min, col_max = (np.empty(3, dtype=np.float32) for _ in range(3))
+    widen_and_scan(bits, tile, 0, 0, row_max, row_min, col_max)
+    np.testing.assert_array_equal(tile, values)
+    assert row_max.tolist() == [0.5, 0.75, -np.inf] and row_min.tolist() == [-0.25, 0.75, np.inf]
+    assert col_max.tolist() == [-np.inf, 0.5, 0.75]
+
+
+def test_screening_bands_include_their_edges():
+    """A value exactly ``halves[k]`` from ``centres[k]`` is a candidate, and a row whose min or
+    max is exactly on a band's edge is checked against it (within means at most)."""
+    from simreport.kernels import screen_candidates
+
+    tile = np.array([[0.75, 0.75], [0.25, 0.25]], dtype=np.float32)  # row 0 on the band's top edge,
+    inf = np.full(2, np.inf, dtype=np.float32)                       # row 1 on its bottom edge
+    out_a, out_b = np.empty(1, dtype=np.int64), np.empty(1, dtype=np.int64)
+    count, out_a, out_b = screen_candidates(
+        tile, 0, 2, inf, inf, np.float32(-np.inf), tile.max(axis=1), tile.min(axis=1),
+        np.array([0.5], dtype=np.float32), np.array([0.25], dtype=np.float32), out_a, out_b)
+    assert sorted(zip(out_a[:count].tolist(), out_b[:count].tolist(), strict=True)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
 def test_rows_are_normalised_in_float64_to_float32():
     x = np.array([[3.0, 4.0], [0.0, -2.0], [1e-30, 1e-30]], dtype=np.float64)
     unit = engine.normalise_rows(x)

@@ -288,14 +288,9 @@ def _widen_row(bits, out):
 @njit(cache=True, nogil=True, fastmath={"nnan", "ninf", "nsz"})
 def _row_extremes(row, col_max):
     """(max, min) of one row and each column's running max (finite values only)."""
-    hi = np.float32(-np.inf)
-    lo = np.float32(np.inf)
     for b in range(row.shape[0]):
-        s = row[b]
-        hi = max(hi, s)
-        lo = min(lo, s)
-        col_max[b] = max(col_max[b], s)
-    return hi, lo
+        col_max[b] = max(col_max[b], row[b])
+    return _row_max_min(row)
 
 
 @njit(cache=True, nogil=True)

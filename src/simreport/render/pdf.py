@@ -89,8 +89,8 @@ class PdfRenderer:
 
 class ForkedPdfRenderer(PdfRenderer):
     """Renders the PDF in a child process forked before the test runs (Linux, the command
-    line only): the child imports WeasyPrint and lays out a one-line document while this
-    process computes, then renders the report while this process writes the JSON and the
+    line only): the child imports WeasyPrint and readies it (:func:`_ready_weasyprint`) while
+    this process computes, then renders the report while this process writes the JSON and the
     HTML. On two cores this takes WeasyPrint's start (about 0.5 s) off the path of the run
     and overlaps the PDF with the other formats (``benchmarks/bench_everyday.py``).
 

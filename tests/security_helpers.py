@@ -94,3 +94,19 @@ def make_ca_and_signer(folder: Path, passphrase: bytes | None = b"correct horse"
     paths["signer_pem"].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     paths["p12"].write_bytes(pkcs12.serialize_key_and_certificates(b"signer", key, cert, chain, encryption))
     return paths
+
+
+def forge_pass(findings: list[dict]) -> None:
+    """Every judged finding moved to the good side of its warning limit (value, status, count),
+    as a forger who knows how simreport judges would: the file then agrees with itself."""
+    from simreport.findings import judge_at
+
+    for f in findings:
+        if f["status"] in ("warn", "fail"):
+            step = (2 * f["margin"] + 1e-3) * (-1 if f["worse"] == "higher" else 1)
+            limits = (f["warn_threshold"], f["threshold"], f["worse"], f["margin"])
+            f["value"] = next(v for v in (f["warn_threshold"] + step, 0.0, f["warn_threshold"] / 2)
+                              if (v >= 0 or f["unit"] != "share") and judge_at(v, *limits)[0] == "pass")
+            f["status"], f["at_limit"] = "pass", None
+            if f.get("count") is not None:
+                f["count"] = 0

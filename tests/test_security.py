@@ -484,6 +484,80 @@ def test_render_names_the_key_path_of_a_hand_edited_json(results_json, tmp_path,
     assert files_under(tmp_path) == ["bad.json"]
 
 
+@pytest.fixture(scope="module")
+def warned(tmp_path_factory) -> dict:
+    """A run with a warning: one record is another's negation (a strongly opposed pair)."""
+    import simreport
+
+    x = np.random.default_rng(3).standard_normal((60, 8)).astype(np.float32)
+    x[7] = -x[2]
+    data = simreport.run_test(x).to_dict()
+    assert data["summary"]["status"] != "pass"
+    return data
+
+
+def _reads_better(data: dict, edit: str) -> dict:
+    """The results edited to read better than their numbers, schema-valid every time."""
+    data = json.loads(json.dumps(data))
+    summary = data["summary"]
+    if edit in ("finding", "finding and outcome"):
+        finding = next(f for f in data["findings"] if f["status"] not in ("pass", "na"))
+        summary["counts"][finding["status"]] -= 1
+        summary["counts"]["pass"] += 1
+        finding["status"], finding["at_limit"] = "pass", None
+        if edit == "finding and outcome":
+            summary["status"] = max((f["status"] for f in data["findings"] if f["status"] != "na"),
+                                    key=["pass", "warn", "fail"].index)
+    elif edit == "outcome":
+        summary["status"] = "pass"
+    elif edit == "counts":
+        summary["counts"]["pass"] += summary["counts"]["warn"] + summary["counts"]["fail"]
+        summary["counts"]["warn"] = summary["counts"]["fail"] = 0
+    return data
+
+
+@pytest.mark.parametrize("edit,needle", [("outcome", "its outcome says status 'pass'"),
+                                         ("counts", "its outcome says counts"),
+                                         ("finding", "says pass, but its value"),
+                                         ("finding and outcome", "says pass, but its value")])
+def test_render_refuses_results_edited_to_read_better_than_their_numbers(warned, tmp_path, edit, needle):
+    """The schema holds every value's form, not their agreement: a finding whose status its own
+    value and limits do not give, or an outcome its findings do not give, is refused (exit 2,
+    one line, nothing written), so an edited file never renders as a pass."""
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(_reads_better(warned, edit)))
+    line = error_line(cli_inproc("render", bad, "-o", tmp_path / "x", "--format", "html,pdf", cwd=tmp_path))
+    assert "bad.json" in line and needle in line and "changed after it was written" in line, line
+    assert files_under(tmp_path) == ["bad.json"]
+
+
+def test_a_comparison_edited_to_read_better_is_refused(tmp_path):
+    """The comparison's outcome is the worst of its findings and of each model's own outcome;
+    an edit of either, or of a model's own findings, is refused naming it."""
+    from simreport.compare import compare_embeddings
+    from simreport.cosine_test import TestOptions
+    from simreport.inputs import from_array
+    from simreport.results import checked_document
+    from simreport.schema import SchemaViolation
+
+    x = np.random.default_rng(5).standard_normal((40, 8)).astype(np.float32)
+    x[9] = -x[4]  # model A has a strongly opposed pair: its own outcome is not a pass
+    y = (x + 0.2 * np.random.default_rng(6).standard_normal(x.shape)).astype(np.float32)
+    data = compare_embeddings(from_array(x), from_array(y), TestOptions(), names=["A", "B"]).to_dict()
+    assert checked_document(json.loads(json.dumps(data)), "c.json").summary == data["summary"]
+    assert data["summary"]["models"][0] != "pass"
+    outcome = json.loads(json.dumps(data))
+    outcome["summary"]["status"] = outcome["summary"]["own_status"] = "pass"
+    models = json.loads(json.dumps(data))
+    models["summary"]["models"][0] = "pass"
+    inner = json.loads(json.dumps(data))
+    inner["results"][0] = _reads_better(inner["results"][0], "finding and outcome")
+    for edited, needle in ((outcome, "its outcome says"), (models, "says models ['pass'"), (inner, "A: finding")):
+        with pytest.raises(SchemaViolation, match="changed after it was written") as caught:
+            checked_document(edited, "c.json")
+        assert needle in str(caught.value), str(caught.value)
+
+
 def test_render_never_overwrites_its_input(results_json, tmp_path):
     copy = tmp_path / "r.json"
     data = json.loads(results_json.read_text())

@@ -19,6 +19,8 @@ import pytest
 from pypdf import PageObject, PdfReader, PdfWriter
 
 from conftest import planted_embeddings, run_cli
+from security_helpers import forge_pass
+from simreport.findings import Finding, comparison_summary, summary_of
 from simreport.results import report_id_of
 from simreport.verify import verify_report
 
@@ -147,7 +149,13 @@ def results_of(pdf: Path) -> bytes:
 
 def edited_results(b: Base) -> bytes:
     data = json.loads(results_of(b.pdf))
-    data["summary"]["status"] = "pass"  # someone edits the evidence
+    data["created"] = "2020-01-01T00:00:00Z"  # someone edits the evidence, consistently with itself
+    return json.dumps(data, indent=1).encode()
+
+
+def results_reading_better(b: Base) -> bytes:
+    data = json.loads(results_of(b.pdf))
+    data["summary"]["status"] = "pass"  # an outcome its own findings do not give
     return json.dumps(data, indent=1).encode()
 
 
@@ -266,17 +274,19 @@ def _model_run_other_texts(b: Base, out: Path):
 
 def _forged_comparison(b: Base, out: Path):
     """A comparison's JSON edited so that both models pass, re-rendered with simreport render:
-    consistent in itself, caught only by re-running the comparison on its two inputs (written once)."""
+    consistent in itself (values, statuses and outcomes moved together), caught only by re-running
+    the comparison on its two inputs (written once)."""
     c = comparison_of(b)
     out = b.folder / "forged-comparison.pdf"
     if out.is_file():
         return out, [b.input, c.input]
     data = json.loads(results_of(c.pdf))
     assert data["summary"]["status"] == "fail"
-    for k, result in enumerate(data["results"]):
-        result["summary"]["status"] = "pass"
-        data["summary"]["models"][k] = "pass"
-    data["summary"]["status"] = "pass"
+    for result in data["results"]:
+        forge_pass(result["findings"])
+        result["summary"] = summary_of([Finding(**f) for f in result["findings"]])
+    forge_pass(data["findings"])
+    data["summary"] = comparison_summary([Finding(**f) for f in data["findings"]], ["pass", "pass"])
     edited = out.with_name("edited-comparison.json")
     edited.write_text(json.dumps(data))
     proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
@@ -320,6 +330,8 @@ TAMPERED = [
     Tamper("results edited, metadata ID left", _results(edited_results, False),
            {"metadata", "page1"}),
     Tamper("results edited, metadata ID restamped", _results(edited_results, True), {"page1"}),
+    Tamper("results edited to read better than their numbers, restamped", _results(results_reading_better, True),
+           {"page1", "readable"}),
     Tamper("blank page put in front of page 1", _blank_first_page, {"page1"}),
     Tamper("results not JSON, restamped", _results(lambda b: b"not json at all", True), {"page1", "readable"}),
     Tamper("results JSON of no known schema, restamped",
@@ -486,12 +498,17 @@ def test_a_forged_comparison_names_its_first_differences(base, tmp_path):
     proc = cli_inproc("verify", pdf, *inputs, cwd=tmp_path)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     listed = proc.stdout.split("First differences between the report and the recomputation:\n")[1].split("\n\n")[0]
-    # the verdicts of both models and of the comparison, and nothing else (nothing else was edited)
-    assert listed.splitlines() == ['  results[0].summary.status: report "pass", recomputed "fail"',
-                                   '  results[1].summary.status: report "pass", recomputed "fail"',
-                                   '  summary.status: report "pass", recomputed "fail"',
-                                   '  summary.models[0]: report "pass", recomputed "fail"',
-                                   '  summary.models[1]: report "pass", recomputed "fail"'], listed
+    # the first eight, in the file's order: model A's forged findings (status and value), its
+    # outcome, then model B's first forged finding (the forger had to move the values too: a file
+    # whose statuses its own values do not give is not rendered)
+    assert listed.splitlines() == ['  results[0].findings[2].status: report "pass", recomputed "fail"',
+                                   '  results[0].findings[2].value: report 0.007, recomputed 0.06',
+                                   '  results[0].findings[3].status: report "pass", recomputed "fail"',
+                                   '  results[0].findings[3].value: report 0.0, recomputed 0.07090909090909091',
+                                   '  results[0].summary.status: report "pass", recomputed "fail"',
+                                   '  results[0].summary.counts.pass: report 6, recomputed 4',
+                                   '  results[0].summary.counts.fail: report 0, recomputed 2',
+                                   '  results[1].findings[2].status: report "pass", recomputed "fail"'], listed
     assert proc.stderr.startswith(f"simreport: verification failed for {pdf}: re-running the test on emb.npy and "
                                   "second.npy gives")
 

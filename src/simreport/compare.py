@@ -27,11 +27,11 @@ from simreport.engine import normalise_rows, total_tiles
 from simreport.findings import (
     COMPARE_CHECKS,
     Finding,
+    comparison_summary,
     make_finding,
     merge_thresholds,
     not_assessed,
     split_thresholds,
-    worst,
 )
 from simreport.inputs import Embeddings, InputError
 from simreport.models import EmbeddingSettings, cache_file
@@ -173,12 +173,6 @@ def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
     return out
 
 
-def comparison_summary(judged: list[Finding], model_statuses: list[str]) -> dict:
-    """The comparison's outcome: the worst of its own checks and of each model's own outcome."""
-    counts = {s: sum(f.status == s for f in judged) for s in ("pass", "warn", "fail", "na")}
-    own = worst(f.status for f in judged)
-    return {"status": worst([own, *model_statuses]), "own_status": own, "counts": counts,
-            "models": list(model_statuses)}
 
 
 def _names(names: list[str] | None, a: Embeddings, b: Embeddings, blocks: list[dict | None]) -> list[str]:

@@ -256,17 +256,40 @@ def limits_text(check: Check, warn: float, fail: float, margin: float = 0.0) -> 
 VERDICT = {"pass": "pass", "warn": "warning", "fail": "fail"}
 
 
+def judged_status(value: float, warn: float, fail: float, worse: str, margin: float = 0.0,
+                  count: int | None = None, warn_count: int | None = None) -> tuple[str, str | None, bool]:
+    """(status, at_limit, by_count): :func:`judge_at`, and a value that passes is a warning when
+    ``warn_count`` or more defects were counted one by one (``by_count``)."""
+    status, at_limit = judge_at(value, warn, fail, worse, margin)
+    by_count = status == "pass" and warn_count is not None and count is not None and count >= warn_count
+    return ("warn" if by_count else status), at_limit, by_count
+
+
+def misjudged(finding: Finding) -> str | None:
+    """Why a judged finding's status or at-limit mark is not what its own value, limits, margin
+    and count give, or None (a finding not assessed has nothing to judge)."""
+    if finding.status == "na":
+        return None
+    status, at_limit, _ = judged_status(finding.value, finding.warn_threshold, finding.threshold, finding.worse,
+                                        finding.margin, finding.count, finding.warn_count)
+    if (status, at_limit) == (finding.status, finding.at_limit):
+        return None
+    said = finding.status + (f" at the {finding.at_limit} limit" if finding.at_limit else "")
+    given = status + (f" at the {at_limit} limit" if at_limit else "")
+    return (f"finding {finding.id} says {said}, but its value {finding.value:g} with its own limits "
+            f"(warn {finding.warn_threshold:g}, fail {finding.threshold:g}, margin {finding.margin:g}) gives {given}")
+
+
 def make_finding(check: Check, value: float, limits: dict, evidence: str, *, subject: str | None = None,
                  count: int | None = None, count_text: str = "") -> Finding:
     """Judge one value (and, for defect-counting checks, its count) and write the message."""
     warn, fail, margin = limits["warn"], limits["fail"], limits.get("margin", 0.0)
-    status, at_limit = judge_at(float(value), warn, fail, check.worse, margin)
+    warn_count = limits.get("warn_count") if check.counts else None
+    status, at_limit, by_count = judged_status(float(value), warn, fail, check.worse, margin, count, warn_count)
     reasons = []
     if at_limit:
         reasons.append(f"at the {'warning' if at_limit == 'warn' else 'fail'} limit (within the margin)")
-    warn_count = limits.get("warn_count") if check.counts else None
-    if warn_count is not None and count is not None and count >= warn_count and status == "pass":
-        status = "warn"
+    if by_count:
         reasons.append(f"{count_text or numbers.plural(count, 'defect')} counted one by one: "
                        f"{numbers.count(warn_count)} or more is a warning whatever the share")
     rules = limits_text(check, warn, fail, margin)
@@ -388,6 +411,14 @@ def summary_of(findings: list[Finding]) -> dict:
     """The worst status and how many findings have each status (a document's ``summary``)."""
     return {"status": overall_status(findings),
             "counts": {status: sum(f.status == status for f in findings) for status in ("pass", "warn", "fail", "na")}}
+
+
+def comparison_summary(judged: list[Finding], model_statuses: list[str]) -> dict:
+    """The comparison's outcome: the worst of its own checks and of each model's own outcome."""
+    counts = {s: sum(f.status == s for f in judged) for s in ("pass", "warn", "fail", "na")}
+    own = worst(f.status for f in judged)
+    return {"status": worst([own, *model_statuses]), "own_status": own, "counts": counts,
+            "models": list(model_statuses)}
 
 
 def split_thresholds(thresholds: dict[str, dict[str, float]] | None) -> tuple[dict, dict]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from simreport.findings import Finding
+from simreport.findings import Finding, comparison_summary, misjudged, summary_of
 from simreport.output import write_atomic
 
 SCHEMA_VERSION = "1.0"
@@ -135,6 +135,22 @@ class ReportDocument:
     def status(self) -> str:
         """Worst finding status: pass, warn or fail."""
         return self.summary["status"]
+
+    def disagreement(self) -> str | None:
+        """What in this document contradicts its own numbers (a finding whose status its value
+        and limits do not give, an outcome its findings do not give), or None."""
+        findings = self.findings
+        problem = next(filter(None, map(misjudged, findings)), None)
+        given = self.summary_from(findings)
+        if problem is None and self.summary != given:
+            wrong = [f"{key} {self.summary.get(key)!r} where its findings give {given.get(key)!r}"
+                     for key in sorted(set(given) | set(self.summary)) if self.summary.get(key) != given.get(key)]
+            problem = "its outcome says " + ", ".join(wrong)
+        return problem
+
+    def summary_from(self, findings: list[Finding]) -> dict:
+        """The summary these findings give (a single run's: :func:`~simreport.findings.summary_of`)."""
+        return summary_of(findings)
 
     def to_dict(self) -> dict:
         """The document's data as a dict in JSON order (the field values themselves, not copies:
@@ -321,6 +337,18 @@ class Comparison(ReportDocument):
         """The first model's result."""
         return Result.from_dict(self.results[0])
 
+    def disagreement(self) -> str | None:
+        """As for a single run, for each model's results and then for the comparison's outcome
+        (its own findings' counts and the worst of theirs and the models' outcomes)."""
+        for name, result in zip(self.names, (self.a, self.b), strict=True):
+            problem = result.disagreement()
+            if problem is not None:
+                return f"{name}: {problem}"
+        return super().disagreement()
+
+    def summary_from(self, findings: list[Finding]) -> dict:
+        return comparison_summary(findings, [self.a.status, self.b.status])
+
     @property
     def b(self) -> Result:
         """The second model's result (its heatmap drawn in the first model's record order)."""
@@ -345,19 +373,34 @@ def document_from_dict(data: object) -> ReportDocument:
     return Result.from_dict(data)
 
 
+def checked_document(data: object, source: str) -> ReportDocument:
+    """The document of JSON data read from a file: checked against the shipped JSON Schema
+    (:class:`~simreport.schema.SchemaViolation` names the key path of the first violation),
+    then against what a schema cannot say: every judged finding has the status its own value
+    and limits give, and the outcome is the one the findings give (a file edited to read
+    better than its numbers is refused, with a SchemaViolation naming what disagrees)."""
+    from simreport.schema import SchemaViolation, validate_document
+
+    validate_document(data, source)
+    document = document_from_dict(data)
+    problem = document.disagreement()
+    if problem is not None:
+        raise SchemaViolation(f"{source}: {problem}; simreport writes both from the same numbers, so the "
+                              "file was changed after it was written")
+    return document
+
+
 def load_document(path: str | Path) -> ReportDocument:
-    """Read a JSON written by simreport (a single run's results or a comparison), checked
-    against the shipped JSON Schema first (:class:`~simreport.schema.SchemaViolation`
-    names the key path of the first violation)."""
-    from simreport.schema import parse_json, validate_document
+    """Read a JSON written by simreport (a single run's results or a comparison), checked by
+    :func:`checked_document`."""
+    from simreport.schema import parse_json
 
     path = Path(path)
     try:
         data = parse_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: results file not found") from None
-    validate_document(data, str(path))
-    return document_from_dict(data)
+    return checked_document(data, str(path))
 
 
 def load_result(path: str | Path) -> Result:

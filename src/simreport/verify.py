@@ -39,7 +39,7 @@ from pathlib import Path
 
 from simreport.errors import InputError
 from simreport.render.pdf import RESULTS_ATTACHMENT
-from simreport.results import COMPARISON_KIND, Comparison, Result, document_from_dict, report_id_of
+from simreport.results import COMPARISON_KIND, Comparison, Result, checked_document, report_id_of
 
 EOF_MARKER = re.compile(rb"%%EOF[ \t]*(\r\n|\r|\n)?")
 # the order in which simreport attaches files after the results (cli._data_attachments)
@@ -204,12 +204,11 @@ def verify_report(pdf: Path, input_file: Path | Sequence[Path] | None = None, *,
 
 def _document(raw: bytes):
     """(document, None) or (None, why it is not a valid simreport document)."""
-    from simreport.schema import SchemaViolation, parse_json, validate_document
+    from simreport.schema import SchemaViolation, parse_json
 
     try:
         data = parse_json(raw.decode("utf-8"))
-        validate_document(data, RESULTS_ATTACHMENT)
-        return document_from_dict(data), None
+        return checked_document(data, RESULTS_ATTACHMENT), None
     except SchemaViolation as exc:
         return None, str(exc).removeprefix(f"{RESULTS_ATTACHMENT}: ").split("; the file does not follow")[0]
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError, KeyError, RecursionError) as exc:

@@ -57,8 +57,11 @@ def test_ctrl_c_stops_cleanly_and_writes_nothing(tmp_path):
     data = tmp_path / "big.npy"
     np.save(data, np.random.default_rng(1).standard_normal((120_000, 384)).astype(np.float32))
     out = tmp_path / "out"
+    # SIGINT as a terminal sends it to a foreground program: a test runner started in the background
+    # of a script has SIGINT ignored, which the program would inherit (and rightly keep)
     proc = subprocess.Popen([sys.executable, "-m", "simreport", "run", str(data), "-o", str(out / "r")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(4)
     assert proc.poll() is None, "the run ended before it could be interrupted"
     os.kill(proc.pid, signal.SIGINT)

@@ -8,7 +8,9 @@ product that makes the tile; simreport's fused reduction (the numba kernel, whic
 row's max and min itself while the row is in cache); the same kernel handed the rows' max,
 argmax and min by numpy first (as the torch engine calls it, and as the CPU pass did before);
 and the same reductions written with numpy alone (fine histogram with bincount, row and
-column maxima with their arg, per-block max and sum, threshold counts, sums). The kernel
+column maxima with their arg, per-block max and sum, threshold counts, sums); and, for the
+torch engine's screening precision, the scan that widens a bfloat16 tile and takes its row
+and column extremes. The kernel
 looks for the column of a row's max only in a row whose nearest neighbour may change: the
 fused line is timed as in most of a pass, where no row's does, and the worst case (a band's
 first tile, where every row's does) is printed too.
@@ -92,13 +94,18 @@ def main() -> None:
     first_s = best_of(first_tile)
     partial.row_best[:] = best
     numpy_s = best_of(lambda: numpy_reduction(tile, block_of_cols, grid, partial.ladder))
+    bits = (tile.view(np.uint32) >> np.uint32(16)).astype(np.uint16)  # the torch engine's bfloat16 screening
+    widened, row_hi, row_lo, col_hi = (np.empty_like(tile), np.empty(t, np.float32), np.empty(t, np.float32),
+                                       np.empty(t, np.float32))
+    scan_s = best_of(lambda: kernels.widen_and_scan(bits, widened, 0, 4 * t, row_hi, row_lo, col_hi))
     print(f"tile {t} x {t}, d = {d}; nanoseconds per pair (best of 5)")
     print("| step | ns / pair | vs product |")
     print("|---|---:|---:|")
     for name, seconds in (("float32 product, 1 thread", product), ("fused reduction (numba)", fused_s),
                           ("the same on a band's first tile (every row looks for its max)", first_s),
                           ("the same, row extremes by numpy first (the torch engine's way)", given_s),
-                          ("same reductions, numpy only", numpy_s)):
+                          ("same reductions, numpy only", numpy_s),
+                          ("screening scan (widen_and_scan: bfloat16 to float32, row and column extremes)", scan_s)):
         print(f"| {name} | {seconds / pairs * 1e9:.2f} | {seconds / product:.2f}x |")
     print(f"With 2 threads the pass costs about (product + reduction) / 2 per pair: "
           f"fused {(product + fused_s) / product:.2f}x the 1-core product, "

@@ -96,17 +96,38 @@ def make_ca_and_signer(folder: Path, passphrase: bytes | None = b"correct horse"
     return paths
 
 
-def forge_pass(findings: list[dict]) -> None:
-    """Every judged finding moved to the good side of its warning limit (value, status, count),
-    as a forger who knows how simreport judges would: the file then agrees with itself."""
-    from simreport.findings import judge_at
-
-    for f in findings:
+def forge_pass(document: dict) -> None:
+    """Edit a results (or comparison) dict so that every judged check passes and the file agrees
+    with itself, as a forger who runs simreport's own judge would: each warning or failing check's
+    recorded limits are moved past its value, then the findings and the outcome are derived
+    again from the file's statistics (a comparison: each model's results first)."""
+    comparison = document.get("kind") == "simreport-comparison"
+    for result in document["results"] if comparison else ():
+        forge_pass(result)
+    limits = document["parameters"]["thresholds"]
+    for f in document["findings"]:
         if f["status"] in ("warn", "fail"):
-            step = (2 * f["margin"] + 1e-3) * (-1 if f["worse"] == "higher" else 1)
-            limits = (f["warn_threshold"], f["threshold"], f["worse"], f["margin"])
-            f["value"] = next(v for v in (f["warn_threshold"] + step, 0.0, f["warn_threshold"] / 2)
-                              if (v >= 0 or f["unit"] != "share") and judge_at(v, *limits)[0] == "pass")
-            f["status"], f["at_limit"] = "pass", None
-            if f.get("count") is not None:
-                f["count"] = 0
+            past = abs(f["value"]) * 2 + 1
+            limits[f["id"]].update(warn=past if f["worse"] == "higher" else -past,
+                                   fail=past if f["worse"] == "higher" else -past, margin=0.0)
+            if "warn_count" in limits[f["id"]]:
+                limits[f["id"]]["warn_count"] = 10**9
+    rederive(document)
+    assert document["summary"]["status"] == "pass", document["summary"]
+
+
+def rederive(document: dict) -> None:
+    """The findings and outcome of a results (or comparison) dict derived again from its own
+    statistics and limits, as simreport derives them: what a forger who edited a number does next
+    so that the file agrees with itself."""
+    from simreport.findings import comparison_summary, evaluate_comparison, summary_of
+    from simreport.results import Result
+
+    if document.get("kind") == "simreport-comparison":
+        judged = evaluate_comparison(*document["results"], document["names"], document["agreement"],
+                                     document["parameters"]["thresholds"])
+        document["summary"] = comparison_summary(judged, [r["summary"]["status"] for r in document["results"]])
+    else:
+        judged = Result.from_dict(document).derived_findings()
+        document["summary"] = summary_of(judged)
+    document["findings"] = [f.to_dict() for f in judged]

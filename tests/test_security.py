@@ -513,17 +513,48 @@ def _reads_better(data: dict, edit: str) -> dict:
     elif edit == "counts":
         summary["counts"]["pass"] += summary["counts"]["warn"] + summary["counts"]["fail"]
         summary["counts"]["warn"] = summary["counts"]["fail"] = 0
+    elif edit in ("not assessed", "dropped", "message", "value and status"):
+        # each with the outcome its (edited) findings give: the file agrees with its own findings
+        index, finding = next((k, f) for k, f in enumerate(data["findings"]) if f["status"] not in ("pass", "na"))
+        if edit == "not assessed":
+            finding.update(status="na", at_limit=None, note="not assessed")
+        elif edit == "dropped":
+            del data["findings"][index]
+        elif edit == "message":
+            finding["message"] = finding["evidence"] + ": pass."
+        else:  # a forger who moves the value and the status together, but not the statistics
+            finding.update(value=0.0, status="pass", at_limit=None, count=0 if finding["count"] is not None else None)
+        _outcome_of_findings(data)
+    elif edit == "limits":  # the recorded limits loosened, the findings left as written
+        failing = next(f["id"] for f in data["findings"] if f["status"] not in ("pass", "na"))
+        data["parameters"]["thresholds"][failing]["warn"] = 0.9
     return data
+
+
+def _outcome_of_findings(data: dict) -> None:
+    from simreport.findings import Finding, summary_of
+
+    data["summary"] = summary_of([Finding(**f) for f in data["findings"]])
 
 
 @pytest.mark.parametrize("edit,needle", [("outcome", "its outcome says status 'pass'"),
                                          ("counts", "its outcome says counts"),
                                          ("finding", "says pass, but its value"),
-                                         ("finding and outcome", "says pass, but its value")])
+                                         ("finding and outcome", "says pass, but its value"),
+                                         ("not assessed", "has status 'na', where its statistics and limits give "
+                                                          "'fail'"),
+                                         ("dropped", "its findings are mean_similarity, similarity_spread, "
+                                                     "near_duplicate_share, neighbour_crowding"),
+                                         ("message", "has message "),
+                                         ("value and status", "has status 'pass', where its statistics and limits give "
+                                                              "'fail'"),
+                                         ("limits", "has warn_threshold ")])
 def test_render_refuses_results_edited_to_read_better_than_their_numbers(warned, tmp_path, edit, needle):
     """The schema holds every value's form, not their agreement: a finding whose status its own
-    value and limits do not give, or an outcome its findings do not give, is refused (exit 2,
-    one line, nothing written), so an edited file never renders as a pass."""
+    value and limits do not give, findings that are not the ones the file's statistics and
+    recorded limits give (one marked not assessed, one left out, its text or value changed, the
+    limits changed under it), or an outcome its findings do not give, is refused (exit 2, one
+    line, nothing written), so an edited file never renders as a pass."""
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(_reads_better(warned, edit)))
     line = error_line(cli_inproc("render", bad, "-o", tmp_path / "x", "--format", "html,pdf", cwd=tmp_path))
@@ -536,6 +567,7 @@ def test_a_comparison_edited_to_read_better_is_refused(tmp_path):
     an edit of either, or of a model's own findings, is refused naming it."""
     from simreport.compare import compare_embeddings
     from simreport.cosine_test import TestOptions
+    from simreport.findings import Finding, comparison_summary
     from simreport.inputs import from_array
     from simreport.results import checked_document
     from simreport.schema import SchemaViolation
@@ -552,10 +584,32 @@ def test_a_comparison_edited_to_read_better_is_refused(tmp_path):
     models["summary"]["models"][0] = "pass"
     inner = json.loads(json.dumps(data))
     inner["results"][0] = _reads_better(inner["results"][0], "finding and outcome")
-    for edited, needle in ((outcome, "its outcome says"), (models, "says models ['pass'"), (inner, "A: finding")):
+    own = json.loads(json.dumps(data))  # one of the comparison's own findings marked not informative
+    own["findings"][0].update(status="na", at_limit=None, note="not informative")
+    own["summary"] = comparison_summary([Finding(**f) for f in own["findings"]], own["summary"]["models"])
+    for edited, needle in ((outcome, "its outcome says"), (models, "says models ['pass'"), (inner, "A: finding"),
+                           (own, f"finding {data['findings'][0]['id']} has status 'na', where its statistics")):
         with pytest.raises(SchemaViolation, match="changed after it was written") as caught:
             checked_document(edited, "c.json")
         assert needle in str(caught.value), str(caught.value)
+
+
+def test_a_file_of_another_version_may_word_its_findings_otherwise_but_not_judge_them_otherwise(warned):
+    """Another version of simreport may word a finding otherwise: its texts are compared only in a
+    file this version wrote. Its judgement (status, value, limits, counts) is compared in every file."""
+    from simreport.results import checked_document
+    from simreport.schema import SchemaViolation
+
+    older = json.loads(json.dumps(warned))
+    older["tool"]["version"] = "0.0.9"
+    for finding in older["findings"]:
+        finding["message"] = "Worded by an older version: " + finding["message"]
+    assert checked_document(json.loads(json.dumps(older)), "old.json").summary == warned["summary"]
+    with pytest.raises(SchemaViolation, match="changed after it was written"):
+        checked_document(json.loads(json.dumps(warned | {"findings": older["findings"]})), "new.json")
+    older = _reads_better(older, "not assessed")
+    with pytest.raises(SchemaViolation, match="has status 'na', where its statistics and limits give 'fail'"):
+        checked_document(older, "old.json")
 
 
 def test_render_never_overwrites_its_input(results_json, tmp_path):

@@ -15,7 +15,6 @@ from pypdf import PdfReader, PdfWriter
 
 from conftest import planted_embeddings
 from security_helpers import cli_inproc, error_line, forge_pass, make_ca_and_signer
-from simreport.findings import Finding, summary_of
 
 N, D = 100, 8
 RENDERED_SAME = re.compile(r"PASS  (the PDF is exactly|every page is) what its attached results render to")
@@ -52,9 +51,7 @@ def test_an_untouched_report_passes_with_and_without_input(made):
 
 def test_a_forged_and_re_rendered_report_fails_against_its_input(made, tmp_path):
     data = json.loads((made / "r.json").read_text())
-    forge_pass(data["findings"])  # values, statuses and outcome moved together: a file that agrees with itself
-    data["summary"] = summary_of([Finding(**f) for f in data["findings"]])
-    assert data["summary"]["status"] == "pass"
+    forge_pass(data)  # limits loosened, findings and outcome derived again: a file that agrees with itself
     (tmp_path / "forged.json").write_text(json.dumps(data))
     shutil.copy(made / "e.npy", tmp_path / "e.npy")
     proc = cli_inproc("render", "forged.json", "-o", "forged", "--format", "pdf", cwd=tmp_path)

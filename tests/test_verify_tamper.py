@@ -19,8 +19,7 @@ import pytest
 from pypdf import PageObject, PdfReader, PdfWriter
 
 from conftest import planted_embeddings, run_cli
-from security_helpers import forge_pass
-from simreport.findings import Finding, comparison_summary, summary_of
+from security_helpers import forge_pass, rederive
 from simreport.results import report_id_of
 from simreport.verify import verify_report
 
@@ -246,6 +245,7 @@ def _forged_and_rerendered(b: Base, out: Path, shift: float = 0.05):
     """The results edited and re-rendered with simreport itself: a PDF consistent in itself."""
     data = json.loads(results_of(b.pdf))
     data["stats"]["mean"] = data["stats"]["mean"] + shift
+    rederive(data)  # the mean finding follows the edited mean
     edited = out.with_name("edited.json")
     edited.write_text(json.dumps(data))
     proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
@@ -274,7 +274,7 @@ def _model_run_other_texts(b: Base, out: Path):
 
 def _forged_comparison(b: Base, out: Path):
     """A comparison's JSON edited so that both models pass, re-rendered with simreport render:
-    consistent in itself (values, statuses and outcomes moved together), caught only by re-running
+    consistent in itself (limits loosened, findings and outcomes derived again), caught only by re-running
     the comparison on its two inputs (written once)."""
     c = comparison_of(b)
     out = b.folder / "forged-comparison.pdf"
@@ -282,11 +282,7 @@ def _forged_comparison(b: Base, out: Path):
         return out, [b.input, c.input]
     data = json.loads(results_of(c.pdf))
     assert data["summary"]["status"] == "fail"
-    for result in data["results"]:
-        forge_pass(result["findings"])
-        result["summary"] = summary_of([Finding(**f) for f in result["findings"]])
-    forge_pass(data["findings"])
-    data["summary"] = comparison_summary([Finding(**f) for f in data["findings"]], ["pass", "pass"])
+    forge_pass(data)  # each model's limits and the comparison's, findings and outcomes derived again
     edited = out.with_name("edited-comparison.json")
     edited.write_text(json.dumps(data))
     proc = run_cli("render", str(edited), "-o", str(out.with_suffix("")), "--format", "pdf", cwd=out.parent)
@@ -498,17 +494,22 @@ def test_a_forged_comparison_names_its_first_differences(base, tmp_path):
     proc = cli_inproc("verify", pdf, *inputs, cwd=tmp_path)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     listed = proc.stdout.split("First differences between the report and the recomputation:\n")[1].split("\n\n")[0]
-    # the first eight, in the file's order: model A's forged findings (status and value), its
-    # outcome, then model B's first forged finding (the forger had to move the values too: a file
-    # whose statuses its own values do not give is not rendered)
-    assert listed.splitlines() == ['  results[0].findings[2].status: report "pass", recomputed "fail"',
-                                   '  results[0].findings[2].value: report 0.007, recomputed 0.06',
-                                   '  results[0].findings[3].status: report "pass", recomputed "fail"',
-                                   '  results[0].findings[3].value: report 0.0, recomputed 0.07090909090909091',
-                                   '  results[0].summary.status: report "pass", recomputed "fail"',
-                                   '  results[0].summary.counts.pass: report 6, recomputed 4',
-                                   '  results[0].summary.counts.fail: report 0, recomputed 2',
-                                   '  results[1].findings[2].status: report "pass", recomputed "fail"'], listed
+    # the first eight: the three outcomes the forger turned to pass (each model's, then the
+    # comparison's), then the rest in the file's order, starting with the limits the forger loosened
+    # (a file whose findings its own statistics and limits do not give is not rendered)
+    assert listed.splitlines() == ['  results[0].summary.status: report "pass", recomputed "fail"',
+                                   '  results[1].summary.status: report "pass", recomputed "fail"',
+                                   '  summary.status: report "pass", recomputed "fail"',
+                                   '  results[0].parameters.thresholds.near_duplicate_share.warn: report 1.12, '
+                                   'recomputed 0.01',
+                                   '  results[0].parameters.thresholds.near_duplicate_share.fail: report 1.12, '
+                                   'recomputed 0.05',
+                                   '  results[0].parameters.thresholds.near_duplicate_share.margin: report 0.0, '
+                                   'recomputed 0.001',
+                                   '  results[0].parameters.thresholds.opposed_pairs.warn: report 1.1418181818181818, '
+                                   'recomputed 0.0001',
+                                   '  results[0].parameters.thresholds.opposed_pairs.fail: report 1.1418181818181818, '
+                                   'recomputed 0.01'], listed
     assert proc.stderr.startswith(f"simreport: verification failed for {pdf}: re-running the test on emb.npy and "
                                   "second.npy gives")
 

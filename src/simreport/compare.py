@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from simreport import numbers
 from simreport.agreement import JOINT_BINS, measure_agreement
 from simreport.cosine_test import TestOptions, cosine_similarity_test, masked_diagonal, picture_values, report_block
 from simreport.engine import normalise_rows, total_tiles
 from simreport.findings import (
     COMPARE_CHECKS,
-    Finding,
     comparison_summary,
-    make_finding,
+    evaluate_comparison,
     merge_thresholds,
-    not_assessed,
     split_thresholds,
 )
 from simreport.inputs import Embeddings, InputError
@@ -108,73 +105,6 @@ def sameness(a: Result, b: Result, unit_a: np.ndarray | None = None, unit_b: np.
             else None}
 
 
-def evaluate_comparison(a: Result, b: Result, names: list[str], agreement: dict,
-                        thresholds: dict[str, dict[str, float]]) -> list[Finding]:
-    """The comparison's findings: relative crowding and discrimination, and agreement. When the two
-    sides give identical vectors every check is marked not informative (nothing was compared)."""
-    pct, sim = numbers.share, numbers.similarity
-    same = agreement.get("sameness") or {}
-    if same.get("identical_vectors"):
-        note = (f"{names[0]} and {names[1]} give identical vectors for every record"
-                + (" (same model fingerprint)" if same.get("same_fingerprint") else "")
-                + ", so the two sides agree by construction and this check says nothing about the models")
-        return [not_assessed(check, thresholds[cid], note, word="not informative")
-                for cid, check in COMPARE_CHECKS.items()]
-    na, nb = names
-    med_a, med_b = a.nearest_neighbour["quantiles"]["p50"], b.nearest_neighbour["quantiles"]["p50"]
-    n = a.input["n"]
-    share_a = a.nearest_neighbour["items_above_threshold"] / n
-    share_b = b.nearest_neighbour["items_above_threshold"] / n
-    std_a, std_b = a.stats["std"], b.stats["std"]
-    r = agreement["correlation"]["pearson"]
-    nbr = agreement["neighbours"]
-    crowded = na if med_a >= med_b else nb
-    more = na if share_a >= share_b else nb
-    narrow, wide = (na, nb) if std_a <= std_b else (nb, na)
-    ratio = (min(std_a, std_b) / max(std_a, std_b)) if max(std_a, std_b) > 0 else 1.0
-    t = sim(a.near_duplicates["threshold"])
-    values = {
-        "crowding_gap": (abs(med_a - med_b),
-                         f"The median record's nearest neighbour has similarity {sim(med_a)} under {na} and "
-                         f"{sim(med_b)} under {nb}: {crowded} is more crowded by {sim(abs(med_a - med_b))}"),
-        "near_duplicate_gap": (abs(share_a - share_b),
-                               f"{pct(share_a)} of records have a neighbour at or above {t} under {na} "
-                               f"and {pct(share_b)} under {nb}: {more} puts "
-                               f"{numbers.percentage_points(share_a - share_b)} more of the records next to a "
-                               "near-duplicate"
-                               if share_a != share_b else
-                               f"{pct(share_a)} of records have a neighbour at or above {t} under both "
-                               "models"),
-        "spread_ratio": (ratio,
-                         f"The standard deviation of pairwise similarity is {sim(std_a)} under {na} and "
-                         f"{sim(std_b)} under {nb}: {narrow} has {numbers.ratio(ratio)} times the spread of {wide}"),
-        "similarity_agreement": (r if r is not None else 0.0,
-                                 f"The correlation of the two models' similarities over all "
-                                 f"{numbers.plural(agreement['pairs'], 'pair')} is {sim(r)}" if r is not None else
-                                 "The correlation of the two models' similarities is undefined: one model gives every "
-                                 "pair the same similarity (to within float32 rounding)"),
-        "neighbour_agreement": (nbr["mean_overlap"],
-                                f"On average {pct(nbr['mean_overlap'])} of a record's {nbr['k']} nearest "
-                                f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"
-                                " of records have the same nearest neighbour"),
-    }
-    out = []
-    for check_id, check in COMPARE_CHECKS.items():
-        value, evidence = values[check_id]
-        if same.get("same_fingerprint"):
-            evidence += " (both sides are the same model by fingerprint; differences come from the embedding settings)"
-        if check_id == "similarity_agreement" and r is None:
-            # an undefined correlation (a model that gives every pair the same similarity) is never a pass
-            judged = make_finding(check, 0.0, thresholds[check_id], evidence)
-            out.append(replace(judged, status="warn", at_limit=None,
-                               message=f"{evidence}: warning (an undefined correlation is never a pass)."))
-            continue
-        out.append(make_finding(check, float(value), thresholds[check_id], evidence))
-    return out
-
-
-
-
 def _names(names: list[str] | None, a: Embeddings, b: Embeddings, blocks: list[dict | None]) -> list[str]:
     if names is not None:
         if len(names) != 2 or not all(str(x).strip() for x in names):
@@ -230,7 +160,8 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
     agreement["sameness"] = sameness(result_a, result_b, unit_a, unit_b)
     thresholds = merge_compare_thresholds(compare.thresholds,
                                           options.threshold_set_loaded().numbers(list(COMPARE_CHECKS)))
-    judged = evaluate_comparison(result_a, result_b, chosen, agreement, thresholds)
+    results = [result_a.to_dict(), result_b.to_dict()]
+    judged = evaluate_comparison(*results, chosen, agreement, thresholds)
     return Comparison(
         tool={"name": "simreport", "version": __version__},
         environment={"python": platform.python_version(), "numpy": np.__version__,
@@ -239,7 +170,7 @@ def compare_embeddings(a: Embeddings, b: Embeddings, options: TestOptions | None
         names=chosen,
         input={"path": a.source if a.source == b.source else f"{a.source} / {b.source}", "n": a.n,
                "labels": a.label_source},
-        results=[result_a.to_dict(), result_b.to_dict()],
+        results=results,
         agreement=agreement,
         parameters={"neighbours": agreement["neighbours"]["k"], "listed_pairs": compare.listed_pairs,
                     "listed_records": compare.listed_records, "joint_bins": JOINT_BINS,

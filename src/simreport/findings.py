@@ -19,7 +19,7 @@ Rules every judgement follows:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from simreport import numbers
 
@@ -394,6 +394,74 @@ def evaluate(stats: dict, thresholds: dict[str, dict[str, float]]) -> list[Findi
             f"record, in {plural(texts['groups'], 'group')} of identical texts (largest group "
             f"{plural(texts['largest'], 'record')})", count=rows, count_text=plural(rows, "repeated record"))
     return out
+
+
+def evaluate_comparison(a: dict, b: dict, names: list[str], agreement: dict,
+                        thresholds: dict[str, dict[str, float]]) -> list[Finding]:
+    """The comparison's findings from each model's results (``a``, ``b``: the dicts of their JSON),
+    the agreement block and the limits: relative crowding and discrimination, and agreement. When
+    the two sides give identical vectors every check is marked not informative (nothing was compared)."""
+    pct, sim = numbers.share, numbers.similarity
+    same = agreement.get("sameness") or {}
+    if same.get("identical_vectors"):
+        note = (f"{names[0]} and {names[1]} give identical vectors for every record"
+                + (" (same model fingerprint)" if same.get("same_fingerprint") else "")
+                + ", so the two sides agree by construction and this check says nothing about the models")
+        return [not_assessed(check, thresholds[cid], note, word="not informative")
+                for cid, check in COMPARE_CHECKS.items()]
+    na, nb = names
+    med_a, med_b = a["nearest_neighbour"]["quantiles"]["p50"], b["nearest_neighbour"]["quantiles"]["p50"]
+    n = a["input"]["n"]
+    share_a = a["nearest_neighbour"]["items_above_threshold"] / n
+    share_b = b["nearest_neighbour"]["items_above_threshold"] / n
+    std_a, std_b = a["stats"]["std"], b["stats"]["std"]
+    r = agreement["correlation"]["pearson"]
+    nbr = agreement["neighbours"]
+    crowded = na if med_a >= med_b else nb
+    more = na if share_a >= share_b else nb
+    narrow, wide = (na, nb) if std_a <= std_b else (nb, na)
+    ratio = (min(std_a, std_b) / max(std_a, std_b)) if max(std_a, std_b) > 0 else 1.0
+    t = sim(a["near_duplicates"]["threshold"])
+    values = {
+        "crowding_gap": (abs(med_a - med_b),
+                         f"The median record's nearest neighbour has similarity {sim(med_a)} under {na} and "
+                         f"{sim(med_b)} under {nb}: {crowded} is more crowded by {sim(abs(med_a - med_b))}"),
+        "near_duplicate_gap": (abs(share_a - share_b),
+                               f"{pct(share_a)} of records have a neighbour at or above {t} under {na} "
+                               f"and {pct(share_b)} under {nb}: {more} puts "
+                               f"{numbers.percentage_points(share_a - share_b)} more of the records next to a "
+                               "near-duplicate"
+                               if share_a != share_b else
+                               f"{pct(share_a)} of records have a neighbour at or above {t} under both "
+                               "models"),
+        "spread_ratio": (ratio,
+                         f"The standard deviation of pairwise similarity is {sim(std_a)} under {na} and "
+                         f"{sim(std_b)} under {nb}: {narrow} has {numbers.ratio(ratio)} times the spread of {wide}"),
+        "similarity_agreement": (r if r is not None else 0.0,
+                                 f"The correlation of the two models' similarities over all "
+                                 f"{numbers.plural(agreement['pairs'], 'pair')} is {sim(r)}" if r is not None else
+                                 "The correlation of the two models' similarities is undefined: one model gives every "
+                                 "pair the same similarity (to within float32 rounding)"),
+        "neighbour_agreement": (nbr["mean_overlap"],
+                                f"On average {pct(nbr['mean_overlap'])} of a record's {nbr['k']} nearest "
+                                f"neighbours are the same under both models; {pct(nbr['same_nearest_share'])}"
+                                " of records have the same nearest neighbour"),
+    }
+    out = []
+    for check_id, check in COMPARE_CHECKS.items():
+        value, evidence = values[check_id]
+        if same.get("same_fingerprint"):
+            evidence += " (both sides are the same model by fingerprint; differences come from the embedding settings)"
+        if check_id == "similarity_agreement" and r is None:
+            # an undefined correlation (a model that gives every pair the same similarity) is never a pass
+            judged = make_finding(check, 0.0, thresholds[check_id], evidence)
+            out.append(replace(judged, status="warn", at_limit=None,
+                               message=f"{evidence}: warning (an undefined correlation is never a pass)."))
+            continue
+        out.append(make_finding(check, float(value), thresholds[check_id], evidence))
+    return out
+
+
 
 
 def overall_status(findings: list[Finding]) -> str:

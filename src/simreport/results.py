@@ -17,8 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from simreport.findings import Finding, comparison_summary, misjudged, summary_of
+from simreport.findings import (
+    Finding,
+    comparison_summary,
+    evaluate,
+    evaluate_comparison,
+    misjudged,
+    summary_of,
+)
 from simreport.output import write_atomic
+from simreport.version import __version__
 
 SCHEMA_VERSION = "1.0"
 COMPARISON_KIND = "simreport-comparison"
@@ -112,6 +120,17 @@ def _renderer(name: str) -> Callable[..., Any]:
         raise RuntimeError(f"no {name} renderer registered; import simreport.render first") from None
 
 
+# A finding's fields that carry its judgement, and those that word it (see ReportDocument._underived).
+JUDGED_FIELDS = ("status", "value", "threshold", "warn_threshold", "worse", "margin", "at_limit", "count",
+                 "warn_count", "subject", "unit")
+WORDED_FIELDS = ("title", "message", "evidence", "note")
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class ReportDocument:
     """What a single-run Result and a two-model Comparison share: their JSON form, the
     fingerprint and report ID derived from it, and rendering to HTML and PDF.
@@ -137,10 +156,11 @@ class ReportDocument:
         return self.summary["status"]
 
     def disagreement(self) -> str | None:
-        """What in this document contradicts its own numbers (a finding whose status its value
-        and limits do not give, an outcome its findings do not give), or None."""
+        """What in this document contradicts its own numbers, or None: a finding whose status its
+        value and limits do not give, findings that are not the ones its statistics and recorded
+        limits give (:meth:`derived_findings`), an outcome its findings do not give."""
         findings = self.findings
-        problem = next(filter(None, map(misjudged, findings)), None)
+        problem = next(filter(None, map(misjudged, findings)), None) or self._underived(findings)
         given = self.summary_from(findings)
         if problem is None and self.summary != given:
             wrong = [f"{key} {self.summary.get(key)!r} where its findings give {given.get(key)!r}"
@@ -151,6 +171,30 @@ class ReportDocument:
     def summary_from(self, findings: list[Finding]) -> dict:
         """The summary these findings give (a single run's: :func:`~simreport.findings.summary_of`)."""
         return summary_of(findings)
+
+    def derived_findings(self) -> list[Finding]:
+        """The findings this document's own statistics and recorded limits give (how the test
+        judged them when it wrote the file)."""
+        raise NotImplementedError
+
+    def _underived(self, findings: list[Finding]) -> str | None:
+        """Where the findings differ from :meth:`derived_findings`, or None. The wording of the
+        texts is compared only in a file written by this version of simreport (another version
+        may word them otherwise); the judgement is compared in every file."""
+        try:
+            derived = self.derived_findings()
+        except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
+            return f"its findings cannot be derived again from its statistics and limits ({type(exc).__name__}: {exc})"
+        ids, derived_ids = [f.id for f in findings], [f.id for f in derived]
+        if ids != derived_ids:
+            return f"its findings are {', '.join(ids)}, where its statistics give {', '.join(derived_ids)}"
+        same_version = (self.tool or {}).get("version") == __version__
+        for said, given in zip(findings, derived, strict=True):
+            for name in JUDGED_FIELDS + (WORDED_FIELDS if same_version else ()):
+                if getattr(said, name) != getattr(given, name):
+                    return (f"finding {said.id} has {name} {_short(getattr(said, name))}, where its statistics and "
+                            f"limits give {_short(getattr(given, name))}")
+        return None
 
     def to_dict(self) -> dict:
         """The document's data as a dict in JSON order (the field values themselves, not copies:
@@ -293,6 +337,15 @@ class Result(ReportDocument):
         if kind not in (None, "simreport-result"):
             raise ValueError(f"this is a {kind} file, not the results of a single run")
 
+    def derived_findings(self) -> list[Finding]:
+        """The findings :func:`~simreport.findings.evaluate` gives from this run's statistics and
+        the limits it recorded (``parameters.thresholds``)."""
+        stats = self.stats
+        return evaluate({"n": self.input["n"], "pairs": stats["pairs"], "mean": stats["mean"], "std": stats["std"],
+                         "near_duplicates": self.near_duplicates, "nearest_neighbour": self.nearest_neighbour,
+                         "opposed": self.opposed, "identical_rows": self.identical_rows,
+                         "duplicate_texts": self.duplicate_texts}, self.parameters["thresholds"])
+
     def attach_model(self, block: dict, seconds: float) -> None:
         """Record the model that embedded the texts (its block) and the embedding time."""
         self.model = block
@@ -348,6 +401,12 @@ class Comparison(ReportDocument):
 
     def summary_from(self, findings: list[Finding]) -> dict:
         return comparison_summary(findings, [self.a.status, self.b.status])
+
+    def derived_findings(self) -> list[Finding]:
+        """The comparison's findings :func:`~simreport.findings.evaluate_comparison` gives from the
+        two models' results, the agreement and the limits it recorded."""
+        return evaluate_comparison(self.results[0], self.results[1], list(self.names), self.agreement,
+                                   self.parameters["thresholds"])
 
     @property
     def b(self) -> Result:

@@ -459,7 +459,10 @@ def _read_side(result: Result, evidence: PdfEvidence, input_file: Path, read: di
 
 def _record_differences(outcome: Verification, differences: list[str], name: str,
                         tolerance: float | None = None) -> None:
-    """The recomputation check: passes when the recomputed document differs in nothing."""
+    """The recomputation check: passes when the recomputed document differs in nothing. The
+    differences are kept in the file's order, except that an outcome that differs
+    (``summary.status``, a comparison's and each model's) comes first: it is what a reader acts on."""
+    differences = sorted(differences, key=lambda line: ".summary.status:" not in "." + line)
     outcome.differences = differences
     shown = "; ".join(differences[:3]) + (f"; ... ({len(differences)} differences)" if len(differences) > 3 else "")
     agree = ("all agree (floats to 1e-6 relative, pictures to 1e-3)" if tolerance is None else

@@ -98,22 +98,52 @@ def make_ca_and_signer(folder: Path, passphrase: bytes | None = b"correct horse"
 
 def forge_pass(document: dict) -> None:
     """Edit a results (or comparison) dict so that every judged check passes and the file agrees
-    with itself, as a forger who runs simreport's own judge would: each warning or failing check's
-    recorded limits are moved past its value, then the findings and the outcome are derived
-    again from the file's statistics (a comparison: each model's results first)."""
+    with itself, as a forger who knows how simreport judges would: the statistics each warning or
+    failing check is judged from are moved to harmless values, then the findings and the outcome
+    are derived again from them (a comparison: each model's results first). The limits are left
+    as recorded: loosened limits that the recorded threshold set does not give are refused."""
     comparison = document.get("kind") == "simreport-comparison"
     for result in document["results"] if comparison else ():
         forge_pass(result)
-    limits = document["parameters"]["thresholds"]
     for f in document["findings"]:
         if f["status"] in ("warn", "fail"):
-            past = abs(f["value"]) * 2 + 1
-            limits[f["id"]].update(warn=past if f["worse"] == "higher" else -past,
-                                   fail=past if f["worse"] == "higher" else -past, margin=0.0)
-            if "warn_count" in limits[f["id"]]:
-                limits[f["id"]]["warn_count"] = 10**9
+            _HARMLESS[f["id"]](document)
     rederive(document)
     assert document["summary"]["status"] == "pass", document["summary"]
+
+
+def _no_near_duplicates(d: dict) -> None:
+    d["nearest_neighbour"]["items_above_threshold"] = d["near_duplicates"]["pairs"] = 0
+    split = d["near_duplicates"].get("split") or {}
+    if split.get("computed"):
+        split.update(distinct_text_items=0, distinct_text_pairs=0, same_text_pairs=0)
+
+
+def _no_opposed(d: dict) -> None:
+    d["opposed"].update(pairs=0, items=0)
+    if d["opposed"].get("defects"):
+        d["opposed"]["defects"].update(pairs=0, items=0)
+
+
+def _same_neighbours(d: dict) -> None:
+    d["agreement"]["correlation"]["pearson"] = 0.99
+    d["agreement"]["neighbours"].update(mean_overlap=0.99, same_nearest_share=0.99)
+
+
+_HARMLESS = {  # check id -> the edit of the statistics it is judged from that makes it pass
+    "mean_similarity": lambda d: d["stats"].update(mean=0.05),
+    "similarity_spread": lambda d: d["stats"].update(std=0.2),
+    "near_duplicate_share": _no_near_duplicates,
+    "opposed_pairs": _no_opposed,
+    "neighbour_crowding": lambda d: d["nearest_neighbour"]["quantiles"].update(p50=0.3),
+    "identical_rows": lambda d: d["identical_rows"].update(rows=0, groups=0, distinct_text_rows=0),
+    "duplicate_texts": lambda d: d["duplicate_texts"].update(rows=0, groups=0),
+    "crowding_gap": lambda d: [r["nearest_neighbour"]["quantiles"].update(p50=0.3) for r in d["results"]],
+    "near_duplicate_gap": lambda d: [_no_near_duplicates(r) for r in d["results"]],
+    "spread_ratio": lambda d: [r["stats"].update(std=0.2) for r in d["results"]],
+    "similarity_agreement": _same_neighbours,
+    "neighbour_agreement": _same_neighbours,
+}
 
 
 def rederive(document: dict) -> None:

@@ -525,9 +525,14 @@ def _reads_better(data: dict, edit: str) -> dict:
         else:  # a forger who moves the value and the status together, but not the statistics
             finding.update(value=0.0, status="pass", at_limit=None, count=0 if finding["count"] is not None else None)
         _outcome_of_findings(data)
-    elif edit == "limits":  # the recorded limits loosened, the findings left as written
+    elif edit in ("limits", "limits and findings"):  # the recorded limits loosened (and what follows derived)
         failing = next(f["id"] for f in data["findings"] if f["status"] not in ("pass", "na"))
-        data["parameters"]["thresholds"][failing]["warn"] = 0.9
+        data["parameters"]["thresholds"][failing].update(warn=0.9, fail=0.95, warn_count=10**6)
+        if edit == "limits and findings":
+            from security_helpers import rederive
+
+            rederive(data)
+            assert data["summary"]["status"] == "pass"
     return data
 
 
@@ -548,7 +553,8 @@ def _outcome_of_findings(data: dict) -> None:
                                          ("message", "has message "),
                                          ("value and status", "has status 'pass', where its statistics and limits give "
                                                               "'fail'"),
-                                         ("limits", "has warn_threshold ")])
+                                         ("limits", "where the shipped threshold set"),
+                                         ("limits and findings", "where the shipped threshold set")])
 def test_render_refuses_results_edited_to_read_better_than_their_numbers(warned, tmp_path, edit, needle):
     """The schema holds every value's form, not their agreement: a finding whose status its own
     value and limits do not give, findings that are not the ones the file's statistics and
@@ -592,6 +598,29 @@ def test_a_comparison_edited_to_read_better_is_refused(tmp_path):
         with pytest.raises(SchemaViolation, match="changed after it was written") as caught:
             checked_document(edited, "c.json")
         assert needle in str(caught.value), str(caught.value)
+
+
+def test_limits_changed_in_the_open_render_and_a_writers_own_set_is_not_checked(warned, tmp_path):
+    """Limits that differ from the shipped set are fine when the file says why: the overrides it
+    records (as --threshold writes them), or a threshold set of the writer's (another SHA-256: the
+    set is not at hand, its limits are printed in the report)."""
+    from security_helpers import rederive
+
+    failing = next(f["id"] for f in warned["findings"] if f["status"] not in ("pass", "na"))
+    loosened = {"warn": 0.92, "fail": 0.94, "warn_count": 10**6}
+    disclosed = json.loads(json.dumps(warned))
+    disclosed["parameters"]["threshold_set"]["overrides"] = {failing: loosened}
+    disclosed["parameters"]["thresholds"][failing].update(loosened)
+    rederive(disclosed)
+    own_set = json.loads(json.dumps(disclosed))
+    own_set["parameters"]["threshold_set"].update(overrides={}, file="bank-set.toml", sha256="0" * 64)
+    for name, data in (("disclosed", disclosed), ("own set", own_set)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+        proc = cli_inproc("render", tmp_path / f"{name}.json", "-o", tmp_path / name, "--format", "html",
+                          cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        page = (tmp_path / f"{name}.html").read_text(encoding="utf-8")
+        assert "warn above 92%, fail above 94%" in page, name  # the loosened limits, printed
 
 
 def test_a_file_of_another_version_may_word_its_findings_otherwise_but_not_judge_them_otherwise(warned):

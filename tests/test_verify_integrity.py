@@ -51,7 +51,7 @@ def test_an_untouched_report_passes_with_and_without_input(made):
 
 def test_a_forged_and_re_rendered_report_fails_against_its_input(made, tmp_path):
     data = json.loads((made / "r.json").read_text())
-    forge_pass(data)  # limits loosened, findings and outcome derived again: a file that agrees with itself
+    forge_pass(data)  # statistics moved, findings and outcome derived again: a file that agrees with itself
     (tmp_path / "forged.json").write_text(json.dumps(data))
     shutil.copy(made / "e.npy", tmp_path / "e.npy")
     proc = cli_inproc("render", "forged.json", "-o", "forged", "--format", "pdf", cwd=tmp_path)

@@ -274,7 +274,7 @@ def _model_run_other_texts(b: Base, out: Path):
 
 def _forged_comparison(b: Base, out: Path):
     """A comparison's JSON edited so that both models pass, re-rendered with simreport render:
-    consistent in itself (limits loosened, findings and outcomes derived again), caught only by re-running
+    consistent in itself (statistics moved, findings and outcomes derived again), caught only by re-running
     the comparison on its two inputs (written once)."""
     c = comparison_of(b)
     out = b.folder / "forged-comparison.pdf"
@@ -495,21 +495,16 @@ def test_a_forged_comparison_names_its_first_differences(base, tmp_path):
     assert proc.returncode == 3, proc.stdout + proc.stderr
     listed = proc.stdout.split("First differences between the report and the recomputation:\n")[1].split("\n\n")[0]
     # the first eight: the three outcomes the forger turned to pass (each model's, then the
-    # comparison's), then the rest in the file's order, starting with the limits the forger loosened
-    # (a file whose findings its own statistics and limits do not give is not rendered)
+    # comparison's), then the rest in the file's order, starting with the statistics the forger
+    # moved (a file whose findings its own statistics and limits do not give is not rendered)
     assert listed.splitlines() == ['  results[0].summary.status: report "pass", recomputed "fail"',
                                    '  results[1].summary.status: report "pass", recomputed "fail"',
                                    '  summary.status: report "pass", recomputed "fail"',
-                                   '  results[0].parameters.thresholds.near_duplicate_share.warn: report 1.12, '
-                                   'recomputed 0.01',
-                                   '  results[0].parameters.thresholds.near_duplicate_share.fail: report 1.12, '
-                                   'recomputed 0.05',
-                                   '  results[0].parameters.thresholds.near_duplicate_share.margin: report 0.0, '
-                                   'recomputed 0.001',
-                                   '  results[0].parameters.thresholds.opposed_pairs.warn: report 1.1418181818181818, '
-                                   'recomputed 0.0001',
-                                   '  results[0].parameters.thresholds.opposed_pairs.fail: report 1.1418181818181818, '
-                                   'recomputed 0.01'], listed
+                                   '  results[0].near_duplicates.pairs: report 0, recomputed 3',
+                                   '  results[0].opposed.pairs: report 0, recomputed 351',
+                                   '  results[0].opposed.items: report 0, recomputed 100',
+                                   '  results[0].nearest_neighbour.items_above_threshold: report 0, recomputed 6',
+                                   '  results[0].findings[2].status: report "pass", recomputed "fail"'], listed
     assert proc.stderr.startswith(f"simreport: verification failed for {pdf}: re-running the test on emb.npy and "
                                   "second.npy gives")
 

@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from simreport.findings import (
+    CHECKS,
+    COMPARE_CHECKS,
     Finding,
     comparison_summary,
     evaluate,
     evaluate_comparison,
+    merge_thresholds,
     misjudged,
     summary_of,
 )
@@ -160,7 +163,8 @@ class ReportDocument:
         value and limits do not give, findings that are not the ones its statistics and recorded
         limits give (:meth:`derived_findings`), an outcome its findings do not give."""
         findings = self.findings
-        problem = next(filter(None, map(misjudged, findings)), None) or self._underived(findings)
+        problem = (next(filter(None, map(misjudged, findings)), None) or self._unshipped_limits()
+                   or self._underived(findings))
         given = self.summary_from(findings)
         if problem is None and self.summary != given:
             wrong = [f"{key} {self.summary.get(key)!r} where its findings give {given.get(key)!r}"
@@ -176,6 +180,33 @@ class ReportDocument:
         """The findings this document's own statistics and recorded limits give (how the test
         judged them when it wrote the file)."""
         raise NotImplementedError
+
+    CHECKS: ClassVar[dict]  # the checks this kind of document judges (their limits are in parameters.thresholds)
+
+    def _unshipped_limits(self) -> str | None:
+        """When the limits came from the threshold set shipped with this simreport (its SHA-256
+        recorded), whether the recorded limits are that set's with the recorded overrides on top;
+        None when they are, or when the set is not at hand (a set file of the writer's)."""
+        from simreport.threshold_set import default_set
+
+        recorded = self.parameters.get("threshold_set") or {}
+        shipped = default_set()
+        if recorded.get("sha256") != shipped.sha256:
+            return None
+        try:
+            given = merge_thresholds(recorded.get("overrides") or {}, self.CHECKS,
+                                     base=shipped.numbers(list(self.CHECKS)))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return f"its recorded threshold overrides are not valid ({exc})"
+        limits = self.parameters.get("thresholds") or {}
+        for check_id, levels in given.items():
+            for level, value in levels.items():
+                said = (limits.get(check_id) or {}).get(level)
+                if said != value:
+                    return (f"its limit {check_id}.{level} is {_short(said)}, where the shipped threshold set "
+                            f"({shipped.name} {shipped.version}) with the overrides it records gives {_short(value)}")
+        extra = sorted(set(limits) - set(given))
+        return f"it records limits for unknown checks {', '.join(extra)}" if extra else None
 
     def _underived(self, findings: list[Finding]) -> str | None:
         """Where the findings differ from :meth:`derived_findings`, or None. The wording of the
@@ -303,6 +334,7 @@ class Result(ReportDocument):
     """One run of the cosine-similarity test: numbers, findings, heatmap and provenance."""
 
     ID_PREFIX: ClassVar[str] = "SR"
+    CHECKS: ClassVar[dict] = CHECKS
     NOUN: ClassVar[str] = "results"
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({"overview", "clusters", "report", "configuration", "model",
                                                     "timings", "extra", "schema_version", "duplicate_texts"})
@@ -365,6 +397,7 @@ class Comparison(ReportDocument):
     """Two models on the same records: both results, their agreement and the comparison's findings."""
 
     ID_PREFIX: ClassVar[str] = "SC"
+    CHECKS: ClassVar[dict] = COMPARE_CHECKS
     NOUN: ClassVar[str] = "comparison"
     OPTIONAL: ClassVar[frozenset[str]] = frozenset({"timings", "kind", "schema_version", "report"})
 

@@ -25,6 +25,7 @@ from simreport.findings import (
     Finding,
     default_thresholds,
     evaluate,
+    evaluate_comparison,
     judge,
     judge_at,
     limits_text,
@@ -444,6 +445,76 @@ def test_each_finding_uses_its_own_limits():
                                 "duplicate_texts": {"warn_count": 7, "warn": 0.01}}, base=limits)
     after = {f.id: f.status for f in evaluate(stats, relaxed)}
     assert (after["opposed_pairs"], after["identical_rows"], after["duplicate_texts"]) == ("pass", "warn", "pass")
+
+
+# ----------------------------------------------------------------------------- a comparison's own findings
+
+
+def compared_side(p50: float, items: int, std: float) -> dict:
+    """The parts of one model's results (its JSON dict) a comparison's findings are judged from."""
+    return {"nearest_neighbour": {"quantiles": {"p50": p50}, "items_above_threshold": items}, "input": {"n": 200},
+            "stats": {"std": std}, "near_duplicates": {"threshold": 0.95}}
+
+
+def agreement_block(pearson: float | None = 0.62, identical: bool = False, same_fingerprint: bool = False) -> dict:
+    return {"correlation": {"pearson": pearson}, "pairs": 19900,
+            "neighbours": {"k": 10, "mean_overlap": 0.45, "same_nearest_share": 0.5},
+            "sameness": {"identical_vectors": identical, "same_fingerprint": same_fingerprint}}
+
+
+def test_a_comparisons_findings_word_for_word():
+    limits = default_thresholds(COMPARE_CHECKS)
+    found = evaluate_comparison(compared_side(0.61, 4, 0.12), compared_side(0.52, 1, 0.09), ["A", "B"],
+                                agreement_block(), limits)
+    assert [(f.id, f.status, f.at_limit, f.subject) for f in found] == [
+        ("crowding_gap", "warn", None, "comparison"), ("near_duplicate_gap", "pass", None, "comparison"),
+        ("spread_ratio", "warn", "warn", "comparison"), ("similarity_agreement", "warn", None, "comparison"),
+        ("neighbour_agreement", "warn", None, "comparison")]
+    assert [f.value for f in found] == pytest.approx([0.09, 0.015, 0.75, 0.62, 0.45])
+    assert [f.message for f in found] == [
+        "The median record's nearest neighbour has similarity 0.610 under A and 0.520 under B: A is more crowded "
+        "by 0.090 (warn above 0.050, fail above 0.100; margin 0.005): warning.",
+        "2.0% of records have a neighbour at or above 0.950 under A and 0.50% under B: A puts 1.5 percentage points "
+        "more of the records next to a near-duplicate (warn above 2.0%, fail above 10%; margin 0.20 percentage "
+        "points): pass.",
+        "The standard deviation of pairwise similarity is 0.120 under A and 0.090 under B: B has 0.75 times the "
+        "spread of A (warn below 0.75, fail below 0.50; margin 0.01): warning, at the warning limit (within the "
+        "margin).",
+        "The correlation of the two models' similarities over all 19,900 pairs is 0.620 (warn below 0.700, fail "
+        "below 0.500; margin 0.010): warning.",
+        "On average 45% of a record's 10 nearest neighbours are the same under both models; 50% of records have "
+        "the same nearest neighbour (warn below 50%, fail below 30%; margin 1.0 percentage points): warning."]
+
+
+def test_a_comparison_names_the_model_each_gap_is_about():
+    limits = default_thresholds(COMPARE_CHECKS)
+    found = {f.id: f for f in evaluate_comparison(compared_side(0.52, 1, 0.09), compared_side(0.61, 4, 0.12),
+                                                  ["first", "second"], agreement_block(same_fingerprint=True),
+                                                  limits)}
+    assert "second is more crowded by 0.090" in found["crowding_gap"].message
+    assert "second puts 1.5 percentage points more" in found["near_duplicate_gap"].message
+    assert "first has 0.75 times the spread of second" in found["spread_ratio"].message
+    assert found["crowding_gap"].evidence.endswith(
+        "(both sides are the same model by fingerprint; differences come from the embedding settings)")
+    even = evaluate_comparison(compared_side(0.5, 3, 0.1), compared_side(0.5, 3, 0.1), ["A", "B"],
+                               agreement_block(), limits)
+    assert even[1].evidence == "1.5% of records have a neighbour at or above 0.950 under both models"
+    assert (even[0].value, even[2].value, even[0].status) == (0.0, 1.0, "pass")
+
+
+def test_an_undefined_correlation_is_never_a_pass_and_identical_sides_are_not_informative():
+    limits = default_thresholds(COMPARE_CHECKS)
+    side = compared_side(0.5, 3, 0.1)
+    undefined = {f.id: f for f in evaluate_comparison(side, side, ["A", "B"], agreement_block(None), limits)}
+    assert (undefined["similarity_agreement"].status, undefined["similarity_agreement"].value) == ("warn", 0.0)
+    assert undefined["similarity_agreement"].message == (
+        "The correlation of the two models' similarities is undefined: one model gives every pair the same "
+        "similarity (to within float32 rounding): warning (an undefined correlation is never a pass).")
+    same = evaluate_comparison(side, side, ["A", "B"], agreement_block(identical=True, same_fingerprint=True), limits)
+    assert [(f.status, f.note) for f in same] == [("na", "not informative")] * len(COMPARE_CHECKS)
+    assert same[0].message == ("A and B give identical vectors for every record (same model fingerprint), so the two "
+                               "sides agree by construction and this check says nothing about the models: "
+                               "not informative.")
 
 
 # ----------------------------------------------------------------------------- outcome

@@ -498,8 +498,26 @@ def test_a_comparison_names_the_model_each_gap_is_about():
         "(both sides are the same model by fingerprint; differences come from the embedding settings)")
     even = evaluate_comparison(compared_side(0.5, 3, 0.1), compared_side(0.5, 3, 0.1), ["A", "B"],
                                agreement_block(), limits)
+    assert even[0].evidence == "The median record's nearest neighbour has similarity 0.500 under both models"
     assert even[1].evidence == "1.5% of records have a neighbour at or above 0.950 under both models"
     assert (even[0].value, even[2].value, even[0].status) == (0.0, 1.0, "pass")
+    flat = evaluate_comparison(compared_side(0.5, 3, 0.0), compared_side(0.5, 3, 0.0), ["A", "B"],
+                               agreement_block(), limits)
+    assert (flat[2].value, flat[2].status) == (1.0, "pass")  # no spread under either model: the same spread
+
+
+def test_a_misjudged_finding_is_named_with_what_its_numbers_give():
+    limits = {"warn": 0.5, "fail": 0.7, "margin": 0.01}
+    honest = make_finding(CHECKS["mean_similarity"], 0.495, limits, "E")
+    assert (honest.status, honest.at_limit) == ("warn", "warn") and findings.misjudged(honest) is None
+    assert findings.misjudged(not_assessed(CHECKS["duplicate_texts"], limits, "No texts")) is None
+    edited = Finding(**{**asdict(honest), "status": "pass", "at_limit": None})
+    assert findings.misjudged(edited) == (
+        "finding mean_similarity says pass, but its value 0.495 with its own limits (warn 0.5, fail 0.7, margin "
+        "0.01) gives warn at the warn limit")
+    edited = Finding(**{**asdict(honest), "status": "fail", "at_limit": "fail"})
+    assert findings.misjudged(edited).endswith("says fail at the fail limit, but its value 0.495 with its own limits "
+                                               "(warn 0.5, fail 0.7, margin 0.01) gives warn at the warn limit")
 
 
 def test_an_undefined_correlation_is_never_a_pass_and_identical_sides_are_not_informative():

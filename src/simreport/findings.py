@@ -425,7 +425,9 @@ def evaluate_comparison(a: dict, b: dict, names: list[str], agreement: dict,
     values = {
         "crowding_gap": (abs(med_a - med_b),
                          f"The median record's nearest neighbour has similarity {sim(med_a)} under {na} and "
-                         f"{sim(med_b)} under {nb}: {crowded} is more crowded by {sim(abs(med_a - med_b))}"),
+                         f"{sim(med_b)} under {nb}: {crowded} is more crowded by {sim(abs(med_a - med_b))}"
+                         if med_a != med_b else
+                         f"The median record's nearest neighbour has similarity {sim(med_a)} under both models"),
         "near_duplicate_gap": (abs(share_a - share_b),
                                f"{pct(share_a)} of records have a neighbour at or above {t} under {na} "
                                f"and {pct(share_b)} under {nb}: {more} puts "

@@ -88,3 +88,22 @@ def test_the_json_is_serialised_once_and_every_document_carries_those_bytes(tmp_
     digest = hashlib.sha256(written).hexdigest()[:16].upper()
     report_id = "SR-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
     assert report_id in html and report_id in reader.pages[0].extract_text().replace("\x00", "")
+
+
+def test_bars_are_one_path_with_a_rectangle_each():
+    """Bar charts (histograms, the cluster strip) are drawn as one SVG path, a closed rectangle
+    per bar that has a height; an empty chart draws no path."""
+    import re
+
+    from simreport.render.figures import bars_path, histogram_svg
+
+    assert bars_path([(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 0.5, 0.0), (7.125, 1.5, 2.0, 0.25)]) == (
+        '<path d="M1.00 2.00h3.00v4.00h-3.00zM7.12 1.50h2.00v0.25h-2.00z" fill="#4a6fa5"/>')
+    assert bars_path([(0.0, 0.0, 1.0, 0.0)]) == "" and bars_path([]) == ""
+    counts = [0, 3, 0, 7, 1, 0]
+    svg = histogram_svg(counts, [k / 10 for k in range(7)], [], "similarity", rebin=1)
+    assert "<rect" not in svg.split('aria-label="similarity histogram">')[1].split("<line")[0]
+    (d,) = re.findall(r'<path d="([^"]*)" fill="#4a6fa5"/>', svg)
+    heights = [float(h) for h in re.findall(r"v([0-9.]+)h", d)]
+    assert len(heights) == 3 and heights[1] == max(heights)  # one bar per non-empty bin, the tallest for 7
+    assert heights[0] / heights[1] == pytest.approx(3 / 7, abs=1e-3)

@@ -203,6 +203,15 @@ MAP_PT = {True: 280.0, False: 320.0}  # map side with and without record labels
 ORDINALS = {2: "second", 3: "third", 4: "fourth"}
 
 
+def bars_path(bars: list[tuple[float, float, float, float]], fill: str = "#4a6fa5", digits: int = 2) -> str:
+    """Bars (x, y, width, height) as one SVG path: drawn the same as a rectangle each, but one
+    shape to lay out and paint (the cluster strip has a bar per cluster: hundreds of rectangles
+    cost WeasyPrint about 0.05 s of a report's PDF, ``benchmarks/bench_pdf.py``)."""
+    f = f".{digits}f"
+    d = "".join(f"M{x:{f}} {y:{f}}h{w:{f}}v{h:{f}}h{-w:{f}}z" for x, y, w, h in bars if h > 0)
+    return f'<path d="{d}" fill="{fill}"/>' if d else ""
+
+
 def label_step(m: int, side: float) -> int:
     """Label every k-th row so that labels LABEL_PT high never overlap (k = 1 when they fit)."""
     return max(1, int(np.ceil(LABEL_PT * 1.15 / (side / max(m, 1)) - 1e-9)))
@@ -246,10 +255,8 @@ def heatmap_svg(values, indices: list[int] | None, labels: list[str] | None, sca
         biggest = max(max(sizes), 1)
         step = size / len(sizes)
         base = top - 4
-        for k, count in enumerate(sizes):
-            h = (strip - 16) * count / biggest
-            parts.append(f'<rect x="{left + k * step:.2f}" y="{base - h:.2f}" width="{max(step - 0.2, 0.3):.2f}" '
-                         f'height="{h:.2f}" fill="#4a6fa5"/>')
+        parts.append(bars_path([(left + k * step, base - (strip - 16) * count / biggest, max(step - 0.2, 0.3),
+                                 (strip - 16) * count / biggest) for k, count in enumerate(sizes)]))
         parts.append(f'<text x="{left:g}" y="{top - strip + 1:g}" font-size="{LABEL_PT:g}" '
                      f'dominant-baseline="hanging">records per cluster (tallest bar: {biggest:,})</text>')
     if show_labels:
@@ -353,11 +360,8 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" role="img" aria-label="{escape(x_label)} histogram">']
     bar_w = plot_w / len(shown)
-    for k, count in enumerate(shown):
-        if count:
-            h = count / peak * plot_h
-            parts.append(f'<rect x="{left + k * bar_w:.2f}" y="{top + plot_h - h:.2f}" '
-                         f'width="{max(bar_w - 0.3, 0.3):.2f}" height="{h:.2f}" fill="#4a6fa5"/>')
+    parts.append(bars_path([(left + k * bar_w, top + plot_h - count / peak * plot_h, max(bar_w - 0.3, 0.3),
+                             count / peak * plot_h) for k, count in enumerate(shown) if count]))
     parts += count_axes(left, top, plot_w, plot_h, peak, y_label)
     ticks = _ticks_within(x0, x1, 9)
     for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):

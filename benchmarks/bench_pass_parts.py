@@ -36,8 +36,11 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     from simreport.clusters import build_cluster_view
+    from simreport.config import default
     from simreport.engine import EngineSettings, band_tasks, normalise_rows
     from simreport.runners import compute, run_all_pairs
+
+    CAP = default("test", "display_cap")  # the cluster view's k, as the test runs it (300)
 
     x = np.random.default_rng(1).standard_normal((args.n, args.dim)).astype(np.float32)
     start = time.perf_counter()
@@ -87,8 +90,8 @@ def main() -> None:
         ("tiles with their reductions (run_all_pairs)", lambda: run_all_pairs(unit, settings)),
         ("the pass with its side work (compute)", lambda: compute(x, settings, unit=unit)),
         ("the pass with the cluster view beside it", lambda: compute(
-            x, settings, unit=unit, beside=lambda: build_cluster_view(unit, 60, 0))),
-        ("the cluster view alone", lambda: build_cluster_view(unit, 60, 0)),
+            x, settings, unit=unit, beside=lambda: build_cluster_view(unit, CAP, 0))),
+        ("the cluster view alone", lambda: build_cluster_view(unit, CAP, 0)),
         ("floor again", floor),
     ]
     print(f"n = {n:,}, d = {args.dim}, tile {size}")

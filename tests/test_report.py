@@ -185,6 +185,38 @@ def test_cluster_view_block_means_match_brute_force():
     assert again.order == view.order and (again.assignment == view.assignment).all()
 
 
+def test_cluster_centres_beyond_the_fit_rows_come_from_a_sample_and_every_record_is_assigned(monkeypatch):
+    """Beyond clusters.FIT_ROWS records the k-means centres are fitted on a seeded sample; every
+    record is then assigned to its nearest centre (no cluster left empty), the view's means stay
+    exact for that grouping, and the report says so in plain words. Up to FIT_ROWS nothing changes."""
+    from simreport import clusters
+    from simreport.engine import normalise_rows
+
+    rng = np.random.default_rng(4)
+    centres = rng.standard_normal((5, 16))
+    x = (centres[rng.integers(0, 5, 600)] + rng.standard_normal((600, 16)) * 0.6).astype(np.float32)
+    unit = normalise_rows(x)
+    whole = clusters.spherical_kmeans(unit, 20, seed=1, fit_rows=600)
+    assert whole[2] == 600
+    labels, iterations, fitted = clusters.spherical_kmeans(unit, 20, seed=1, fit_rows=150)
+    assert fitted == 150 and 1 <= iterations <= 12 and labels.shape == (600,)
+    assert np.bincount(labels, minlength=20).min() >= 1 and labels.max() == 19
+    assert (clusters.spherical_kmeans(unit, 20, seed=1, fit_rows=150)[0] == labels).all()  # seeded
+    assert not (whole[0] == labels).all()  # another grouping: fitted on fewer rows
+    sums = np.stack([unit[labels == c].sum(axis=0) for c in range(20)])
+    nearest = (unit @ (sums / np.linalg.norm(sums, axis=1, keepdims=True)).T).argmax(axis=1)
+    assert (nearest == labels).mean() > 0.9  # assigned to (nearly always) the nearest of the fitted centres
+
+    monkeypatch.setattr(clusters, "FIT_ROWS", 150)
+    result = simreport.run_test(x, display_cap=20)
+    assert result.clusters["fitted_on"] == 150 and sum(result.clusters["sizes"]) == 600
+    assert ("the cluster centres were fitted on a seeded sample of 150 records, then every record was assigned to "
+            "its nearest centre") in result.clusters["description"]
+    monkeypatch.undo()
+    result = simreport.run_test(x, display_cap=20)
+    assert result.clusters["fitted_on"] == 600 and "sample" not in result.clusters["description"]
+
+
 def test_large_n_report_has_cluster_view_records_view_and_overview(tmp_path):
     x, planted = planted_embeddings(n=400, d=16)
     result = simreport.run_test(x, display_cap=50)

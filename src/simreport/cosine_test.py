@@ -363,15 +363,19 @@ def _clusters(view: ClusterView, unit: np.ndarray, labels: list[str], options: T
         "k": k,
         "seed": options.seed,
         "iterations": view.iterations,
+        "fitted_on": view.fitted_on,
         "order": view.order,
         "sizes": [view.sizes[c] for c in view.order],
         "examples": [[short_label(labels[r]) for r in view.examples[c]] for c in view.order],
         "mean": picture_values(view.mean),
         "description": (
             f"The cluster view groups all {unit.shape[0]:,} records into {k} clusters (spherical k-means on cosine, "
-            f"seed {options.seed}, {view.iterations} rounds) and shows the exact mean similarity between every two "
-            "clusters, computed from the clusters' vector sums over all their pairs; the diagonal is the mean "
-            "similarity of distinct pairs inside a cluster. Clusters are ordered by average linkage."),
+            f"seed {options.seed}, {view.iterations} rounds"
+            + (f"; the cluster centres were fitted on a seeded sample of {view.fitted_on:,} records, then every "
+               "record was assigned to its nearest centre" if view.fitted_on < unit.shape[0] else "")
+            + ") and shows the exact mean similarity between every two clusters, computed from the clusters' vector "
+            "sums over all their pairs; the diagonal is the mean similarity of distinct pairs inside a cluster. "
+            "Clusters are ordered by average linkage."),
     }
 
 

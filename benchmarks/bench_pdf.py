@@ -4,6 +4,7 @@ Usage:
     python benchmarks/bench_pdf.py                      # a fresh n = 500 result, 3 renderings
     python benchmarks/bench_pdf.py --json r.json --profile 25
     python benchmarks/bench_pdf.py --json r.json --first --repeat 5
+    python benchmarks/bench_pdf.py --json r.json --figures --repeat 9
 
 Renders the same results JSON several times in one process (after one untimed rendering
 that loads WeasyPrint and the fonts) and prints the CPU seconds of each (process time: a
@@ -15,6 +16,10 @@ shares are what to read), e.g. WeasyPrint's ``columns_layout`` or ``table_wrappe
 processes (collector off, as there): readying WeasyPrint (render.pdf._ready_weasyprint, done
 while the test runs), then the first rendering of the report (on the run's path), then a
 second one, for comparison.
+
+``--figures`` prices the report's figures: the HTML the PDF is laid out from, written to PDF
+as it is and with every inline SVG figure (histograms, heatmaps with their axes and rasters)
+replaced by an empty box of its size, alternately, ``--repeat`` times each; medians of CPU s.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--first", action="store_true", help="the first rendering in fresh processes")
+    parser.add_argument("--figures", action="store_true", help="the PDF with and without its SVG figures")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one --first process
     args = parser.parse_args()
     if args.child is not None:
@@ -51,6 +57,8 @@ def main() -> None:
         document = simreport.load_document(args.json)
     if args.first:
         return first_renderings(document, args.repeat)
+    if args.figures:
+        return figures_cost(document, args.repeat)
     with tempfile.TemporaryDirectory():
         render_pdf(document)
         seconds = []
@@ -67,6 +75,43 @@ def main() -> None:
         render_pdf(document)
         profile.disable()
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
+
+
+def figures_cost(document, repeat: int) -> None:
+    """CPU seconds of writing the PDF's HTML with its SVG figures and with empty boxes instead."""
+    import gc
+    import re
+
+    import weasyprint
+
+    from simreport.render.documents import Prepared
+    from simreport.render.environment import make_environment, render_template, shipped_templates
+    from simreport.render.pdf import local_fetcher
+
+    template, context = Prepared(document).template_and_context("pdf")
+    context["fragment"], context["dom_prefix"] = False, "simreport"
+    html = render_template(make_environment(None), template, report=context)
+
+    def box(match: re.Match) -> str:
+        size = {k: v if v.endswith("pt") else v + "px"
+                for k, v in re.findall(r'\b(width|height)="([^"]+)"', match.group(0).split(">", 1)[0])}
+        return f'<div style="width:{size["width"]};height:{size["height"]}"></div>'
+
+    variants = {"with figures": html, "figures as empty boxes": re.sub(r"<svg\b.*?</svg>", box, html, flags=re.S)}
+    base, fetcher = str(shipped_templates()) + "/", local_fetcher([shipped_templates()])
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    for k in range(repeat + 1):
+        for name, text in variants.items():
+            gc.disable()
+            start = time.process_time()
+            weasyprint.HTML(string=text, base_url=base, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/a-3b")
+            if k:  # the first round loads fonts and caches: not counted
+                seconds[name].append(time.process_time() - start)
+            gc.enable()
+            gc.collect()
+    for name, values in seconds.items():
+        print(f"{name:24s} CPU s median {statistics.median(values):.3f} (min {min(values):.3f}, {repeat} runs)")
+    print(f"{html.count('<svg')} SVG figures")
 
 
 def first_rendering(path: Path) -> None:

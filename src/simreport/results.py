@@ -139,14 +139,16 @@ class ReportDocument:
     fingerprint and report ID derived from it, and rendering to HTML and PDF.
 
     Subclasses are dataclasses with ``findings_data`` and ``summary`` fields and set
-    ``ID_PREFIX``, ``NOUN`` (how messages name the file) and ``OPTIONAL`` (fields a file
-    may lack). Which template and context builder draw each type is the render layer's
-    table (:data:`simreport.render.DOCUMENTS`).
+    ``ID_PREFIX``, ``NOUN`` (how messages name the file), ``OPTIONAL`` (fields a file
+    may lack) and ``CHECKS`` (the checks they judge), and say how their findings are derived
+    from their own numbers (:meth:`derived_findings`). Which template and context builder
+    draw each type is the render layer's table (:data:`simreport.render.DOCUMENTS`).
     """
 
     ID_PREFIX: ClassVar[str]
     NOUN: ClassVar[str]
     OPTIONAL: ClassVar[frozenset[str]]
+    CHECKS: ClassVar[dict]  # the checks this kind of document judges (their limits are in parameters.thresholds)
 
     @property
     def findings(self) -> list[Finding]:
@@ -180,8 +182,6 @@ class ReportDocument:
         """The findings this document's own statistics and recorded limits give (how the test
         judged them when it wrote the file)."""
         raise NotImplementedError
-
-    CHECKS: ClassVar[dict]  # the checks this kind of document judges (their limits are in parameters.thresholds)
 
     def _unshipped_limits(self) -> str | None:
         """When the limits came from the threshold set shipped with this simreport (its SHA-256

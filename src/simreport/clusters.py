@@ -119,6 +119,17 @@ def cluster_means(unit: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndar
     return mean, sizes.astype(np.int64)
 
 
+def import_scipy_here() -> None:
+    """Import the scipy modules :func:`build_cluster_view` uses (its hierarchy, which brings
+    scipy.linalg), on the calling thread. The test builds the view on a side thread while the
+    tile threads load numba, whose start imports scipy.linalg too: two threads importing parts
+    of scipy at once can deadlock inside scipy's own package import, which Python breaks with
+    an ImportError in one thread and ``KeyError: 'scipy'`` in the other (2 of 15 fresh runs of
+    ``simreport run`` in a new virtual environment failed so). Imported here first, scipy is
+    whole before either thread starts."""
+    import scipy.cluster.hierarchy  # noqa: F401
+
+
 def build_cluster_view(unit: np.ndarray, k: int, seed: int = 0, examples: int = 3) -> ClusterView:
     """Cluster, measure, and order the clusters by average linkage (optimal leaf order)."""
     from simreport.views import cluster_order

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from simreport.clusters import ClusterView, build_cluster_view
+from simreport.clusters import ClusterView, build_cluster_view, import_scipy_here
 from simreport.config import check_option, default
 from simreport.duplicates import (
     identical_vectors_of_distinct_texts,
@@ -225,6 +225,8 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     clock.lap("normalise")
     with_clusters = data.n > options.display_cap
     cluster_view = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
+    if with_clusters:
+        import_scipy_here()  # before compute's threads: the view's thread and numba's start both import scipy
     stats = compute(data.matrix, options.engine_settings(), progress, unit=unit, beside=cluster_view)
     clock.lap("all_pairs")  # with the cluster view, built beside the tiles
     near_duplicates = {

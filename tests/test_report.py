@@ -217,25 +217,27 @@ def test_cluster_centres_beyond_the_fit_rows_come_from_a_sample_and_every_record
     assert result.clusters["fitted_on"] == 600 and "sample" not in result.clusters["description"]
 
 
-def test_scipy_is_imported_whole_before_the_threads_that_need_it_start():
+def test_scipy_is_imported_whole_before_the_tile_threads_start():
     """The cluster view's thread (scipy's hierarchy) and the tile threads (numba's start imports
     scipy.linalg) must not import scipy at the same time: that can deadlock inside scipy's
     package import and fail the run with KeyError: 'scipy' (5 of 30 fresh runs in a new virtual
-    environment did). In a fresh process, scipy's hierarchy is imported on the calling thread
-    before compute starts any thread, whenever a cluster view is built."""
+    environment did). In a fresh process, scipy's hierarchy is imported by the time the tile
+    pass starts, whenever a cluster view is built (and not for a run without one)."""
     import subprocess
     import sys
 
     probe = (
-        "import sys, numpy as np, simreport.cosine_test as t\nfrom simreport.inputs import from_array\n"
-        "real = t.compute\n"
-        "def compute(*a, **k):\n"
-        "    print('hierarchy' if 'scipy.cluster.hierarchy' in sys.modules else 'none', k['beside'] is not None)\n"
+        "import sys, numpy as np, simreport.runners as r\n"
+        "from simreport.cosine_test import TestOptions, cosine_similarity_test\n"
+        "from simreport.inputs import from_array\n"
+        "real = r.run_all_pairs\n"
+        "def run_all_pairs(*a, **k):\n"
+        "    print('hierarchy' if 'scipy.cluster.hierarchy' in sys.modules else 'none')\n"
         "    return real(*a, **k)\n"
-        "t.compute = compute\n"
+        "r.run_all_pairs = run_all_pairs\n"
         "x = np.random.default_rng(0).standard_normal((ROWS, 8)).astype(np.float32)\n"
-        "t.cosine_similarity_test(from_array(x), t.TestOptions(display_cap=40))\n")
-    for n, expected in ((60, "hierarchy True"), (30, "none False")):
+        "cosine_similarity_test(from_array(x), TestOptions(display_cap=40))\n")
+    for n, expected in ((60, "hierarchy"), (30, "none")):
         done = subprocess.run([sys.executable, "-c", probe.replace("ROWS", str(n))], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.split("\n")[0] == expected, (n, done.stdout)

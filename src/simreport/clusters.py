@@ -124,9 +124,10 @@ def import_scipy_here() -> None:
     scipy.linalg), on the calling thread. The test builds the view on a side thread while the
     tile threads load numba, whose start imports scipy.linalg too: two threads importing parts
     of scipy at once can deadlock inside scipy's own package import, which Python breaks with
-    an ImportError in one thread and ``KeyError: 'scipy'`` in the other (2 of 15 fresh runs of
-    ``simreport run`` in a new virtual environment failed so). Imported here first, scipy is
-    whole before either thread starts."""
+    an ImportError in one thread and ``KeyError: 'scipy'`` in the other (5 of 30 fresh runs of
+    ``simreport run`` in a new virtual environment failed so). :func:`~simreport.runners.compute`
+    calls this before it starts the tile threads; the side thread's own import of the same
+    module waits for this one (one lock per module), so scipy is whole before numba starts."""
     import scipy.cluster.hierarchy  # noqa: F401
 
 

@@ -225,9 +225,11 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     clock.lap("normalise")
     with_clusters = data.n > options.display_cap
     cluster_view = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
-    if with_clusters:
-        import_scipy_here()  # before compute's threads: the view's thread and numba's start both import scipy
-    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit, beside=cluster_view)
+    # scipy is imported whole on this thread while the side thread starts on the moments and the
+    # k-means, before the tile threads start numba (whose start imports scipy.linalg): see
+    # clusters.import_scipy_here
+    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit, beside=cluster_view,
+                    before_tiles=import_scipy_here if with_clusters else None)
     clock.lap("all_pairs")  # with the cluster view, built beside the tiles
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,

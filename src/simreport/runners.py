@@ -78,14 +78,17 @@ def run_all_pairs(unit: np.ndarray, settings: EngineSettings,
 
 def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
             progress: ProgressCallback | None = None, unit: np.ndarray | None = None,
-            beside: Callable[[], object] | None = None) -> SimilarityStats:
+            beside: Callable[[], object] | None = None,
+            before_tiles: Callable[[], None] | None = None) -> SimilarityStats:
     """The whole test's numbers for an (n, d) array with n >= 2 and no zero rows.
 
     ``unit`` may pass rows already normalised by :func:`normalise_rows`. The exact moments
     (Gram matrix), the identical-row check and ``beside()`` (any other work that needs no
     tile, e.g. the caller's cluster view) run on one extra thread while the tiles run, so
     their single-threaded parts fill the gaps the pass leaves; ``beside()``'s value is
-    kept as ``stats.beside``.
+    kept as ``stats.beside``. ``before_tiles()`` runs on this thread once that thread has
+    started and before the tile threads start (the cluster view's imports, which must not
+    run while numba's start imports the same package on a tile thread).
     """
     settings = settings or EngineSettings()
     if unit is None:
@@ -99,6 +102,8 @@ def compute(embeddings: np.ndarray, settings: EngineSettings | None = None,
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="simreport-side") as pool:
         side = pool.submit(side_work)
         try:
+            if before_tiles is not None:
+                before_tiles()
             partial = run_all_pairs(unit, settings, progress)
         except BaseException:
             side.cancel()

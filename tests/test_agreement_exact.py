@@ -3,6 +3,8 @@ pairs, the joint histogram and the correlation equal a brute-force reference (te
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -241,3 +243,8 @@ def test_similarities_constant_up_to_rounding_have_no_correlation():
     assert comparison.agreement["correlation"]["tile_pass_pearson"] is None
     finding = next(f for f in comparison.findings_data if f["id"] == "similarity_agreement")
     assert finding["status"] == "warn" and "within float32 rounding" in finding["message"]
+    # the file, read back (render, verify), agrees with itself: the warning is the rule's, not a threshold's
+    from simreport.results import checked_document
+
+    again = checked_document(json.loads(comparison.to_json()), "c.json")
+    assert again.summary == comparison.summary and again.findings_data == comparison.findings_data

@@ -161,12 +161,13 @@ class ReportDocument:
         return self.summary["status"]
 
     def disagreement(self) -> str | None:
-        """What in this document contradicts its own numbers, or None: a finding whose status its
-        value and limits do not give, findings that are not the ones its statistics and recorded
-        limits give (:meth:`derived_findings`), an outcome its findings do not give."""
+        """What in this document contradicts its own numbers, or None: limits that are not the
+        shipped set's with the recorded overrides, findings that are not the ones its statistics and
+        recorded limits give (:meth:`derived_findings`; one whose status its own value and limits
+        do not give is named so), an outcome its findings do not give. A finding judged by a rule
+        that is not a threshold (an undefined correlation, never a pass) is judged by that rule."""
         findings = self.findings
-        problem = (next(filter(None, map(misjudged, findings)), None) or self._unshipped_limits()
-                   or self._underived(findings))
+        problem = self._unshipped_limits() or self._underived(findings)
         given = self.summary_from(findings)
         if problem is None and self.summary != given:
             wrong = [f"{key} {self.summary.get(key)!r} where its findings give {given.get(key)!r}"
@@ -222,9 +223,9 @@ class ReportDocument:
         same_version = (self.tool or {}).get("version") == __version__
         for said, given in zip(findings, derived, strict=True):
             for name in JUDGED_FIELDS + (WORDED_FIELDS if same_version else ()):
-                if getattr(said, name) != getattr(given, name):
-                    return (f"finding {said.id} has {name} {_short(getattr(said, name))}, where its statistics and "
-                            f"limits give {_short(getattr(given, name))}")
+                if getattr(said, name) != getattr(given, name):  # named by its own numbers when they disagree
+                    return misjudged(said) or (f"finding {said.id} has {name} {_short(getattr(said, name))}, where "
+                                               f"its statistics and limits give {_short(getattr(given, name))}")
         return None
 
     def to_dict(self) -> dict:

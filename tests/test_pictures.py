@@ -91,13 +91,14 @@ def test_the_json_is_serialised_once_and_every_document_carries_those_bytes(tmp_
 
 
 def test_bars_are_one_path_with_a_rectangle_each():
-    """Bar charts (histograms, the cluster strip) are drawn as one SVG path, a closed rectangle
-    per bar that has a height; an empty chart draws no path."""
+    """Bar charts (histograms, the cluster strip, the comparison's neighbours in common) are drawn
+    as one SVG path, a closed rectangle per bar that has a height; an empty chart draws no path."""
     import re
 
     from simreport.render.figures import bars_path, histogram_svg
 
-    assert bars_path([(1.0, 2.0, 3.0, 4.0), (5.0, 6.0, 0.5, 0.0), (7.125, 1.5, 2.0, 0.25)]) == (
+    # (x, bottom, width, height): each bar stands on its bottom edge
+    assert bars_path([(1.0, 6.0, 3.0, 4.0), (5.0, 6.0, 0.5, 0.0), (7.125, 1.75, 2.0, 0.25)]) == (
         '<path d="M1.00 2.00h3.00v4.00h-3.00zM7.12 1.50h2.00v0.25h-2.00z" fill="#4a6fa5"/>')
     assert bars_path([(0.0, 0.0, 1.0, 0.0)]) == "" and bars_path([]) == ""
     counts = [0, 3, 0, 7, 1, 0]

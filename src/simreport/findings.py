@@ -464,8 +464,6 @@ def evaluate_comparison(a: dict, b: dict, names: list[str], agreement: dict,
     return out
 
 
-
-
 def overall_status(findings: list[Finding]) -> str:
     """The worst status among the findings (those not assessed count for nothing)."""
     return worst(f.status for f in findings)

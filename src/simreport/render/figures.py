@@ -204,11 +204,12 @@ ORDINALS = {2: "second", 3: "third", 4: "fourth"}
 
 
 def bars_path(bars: list[tuple[float, float, float, float]], fill: str = "#4a6fa5", digits: int = 2) -> str:
-    """Bars (x, y, width, height) as one SVG path: drawn the same as a rectangle each, but one
-    shape to lay out and paint (the cluster strip has a bar per cluster: hundreds of rectangles
-    cost WeasyPrint about 0.05 s of a report's PDF, ``benchmarks/bench_pdf.py``)."""
+    """Bars (x, bottom, width, height), standing on their bottom edge, as one SVG path: drawn the
+    same as a rectangle each, but one shape to lay out and paint (the cluster strip has a bar per
+    cluster: hundreds of rectangles cost WeasyPrint about 0.05 s of a report's PDF,
+    ``benchmarks/bench_pdf.py``); bars without height draw nothing."""
     f = f".{digits}f"
-    d = "".join(f"M{x:{f}} {y:{f}}h{w:{f}}v{h:{f}}h{-w:{f}}z" for x, y, w, h in bars if h > 0)
+    d = "".join(f"M{x:{f}} {bottom - h:{f}}h{w:{f}}v{h:{f}}h{-w:{f}}z" for x, bottom, w, h in bars if h > 0)
     return f'<path d="{d}" fill="{fill}"/>' if d else ""
 
 
@@ -255,8 +256,8 @@ def heatmap_svg(values, indices: list[int] | None, labels: list[str] | None, sca
         biggest = max(max(sizes), 1)
         step = size / len(sizes)
         base = top - 4
-        parts.append(bars_path([(left + k * step, base - (strip - 16) * count / biggest, max(step - 0.2, 0.3),
-                                 (strip - 16) * count / biggest) for k, count in enumerate(sizes)]))
+        parts.append(bars_path([(left + k * step, base, max(step - 0.2, 0.3), (strip - 16) * count / biggest)
+                                for k, count in enumerate(sizes)]))
         parts.append(f'<text x="{left:g}" y="{top - strip + 1:g}" font-size="{LABEL_PT:g}" '
                      f'dominant-baseline="hanging">records per cluster (tallest bar: {biggest:,})</text>')
     if show_labels:
@@ -360,8 +361,8 @@ def histogram_svg(counts: list[int], edges: list[float], markers: list[tuple[flo
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" role="img" aria-label="{escape(x_label)} histogram">']
     bar_w = plot_w / len(shown)
-    parts.append(bars_path([(left + k * bar_w, top + plot_h - count / peak * plot_h, max(bar_w - 0.3, 0.3),
-                             count / peak * plot_h) for k, count in enumerate(shown) if count]))
+    parts.append(bars_path([(left + k * bar_w, top + plot_h, max(bar_w - 0.3, 0.3), count / peak * plot_h)
+                            for k, count in enumerate(shown)]))
     parts += count_axes(left, top, plot_w, plot_h, peak, y_label)
     ticks = _ticks_within(x0, x1, 9)
     for tick, text in zip(ticks, numbers.tick_labels(ticks), strict=True):
@@ -441,12 +442,10 @@ def overlap_svg(distribution: list[int], k: int) -> str:
     bar = plot_w / len(counts)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" role="img" aria-label="Neighbours in common">']
-    for m, count in enumerate(counts):
-        hgt = count / peak * plot_h
-        x = left + m * bar
-        parts.append(f'<rect x="{x + 1:.1f}" y="{top + plot_h - hgt:.1f}" width="{max(bar - 2, 1):.1f}" '
-                     f'height="{hgt:.1f}" fill="#4a6fa5"/>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
+    parts.append(bars_path([(left + m * bar + 1, top + plot_h, max(bar - 2, 1), count / peak * plot_h)
+                            for m, count in enumerate(counts)], digits=1))
+    for m in range(len(counts)):
+        parts.append(f'<text x="{left + m * bar + bar / 2:.1f}" y="{top + plot_h + 14}" font-size="10" '
                      f'text-anchor="middle">{m}</text>')
     parts += count_axes(left, top, plot_w, plot_h, peak, "records")
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">'

@@ -24,7 +24,7 @@ class ClusterView:
     examples: list[list[int]]  # per cluster id: rows closest to the centre
     iterations: int
     assignment: np.ndarray  # cluster id of every row
-    fitted_on: int = 0  # rows the k-means centres were fitted on (all of them up to clusters.FIT_ROWS)
+    fitted_on: int  # rows the k-means centres were fitted on (all of them up to clusters.FIT_ROWS)
 
 
 def _assign(unit: np.ndarray, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ from simreport.duplicates import (
 )
 from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
 from simreport.errors import ConfigError
-from simreport.findings import ALL_CHECKS, CHECKS, evaluate, merge_thresholds, summary_of
+from simreport.findings import ALL_CHECKS, CHECKS, merge_thresholds, summary_of
 from simreport.inputs import Embeddings, labels_sha256, short_label
 from simreport.pictures import encode_picture
 from simreport.results import Result, Stopwatch, created_timestamp
@@ -277,10 +277,6 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     clusters = (_clusters(stats.beside, unit, data.labels, options, [p for p in listed_near if p[2] >= np.float32(
         options.near_duplicate_threshold)][: options.top_k] + listed_opposed) if with_clusters else None)
     clock.lap("heatmap")
-    judged = evaluate({"n": stats.n, "pairs": stats.pairs, "mean": stats.mean, "std": stats.std,
-                       "near_duplicates": near_duplicates, "nearest_neighbour": nearest,
-                       "opposed": opposed, "identical_rows": identical, "duplicate_texts": duplicate_texts},
-                      thresholds)
     parameters = asdict(options)
     parameters.pop("report")
     parameters.pop("configuration")
@@ -290,7 +286,7 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     parameters["ladder"] = list(options.ladder)
     parameters["color_range"] = list(options.color_range) if options.color_range else "auto"
     parameters["thresholds"] = thresholds
-    return Result(
+    result = Result(
         tool={"name": "simreport", "version": __version__},
         environment={"python": platform.python_version(), "numpy": np.__version__,
                      "platform": platform.platform(terse=True)},
@@ -305,8 +301,8 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         nearest_neighbour=nearest,
         identical_rows=identical,
         duplicate_texts=duplicate_texts,
-        findings_data=[f.to_dict() for f in judged],
-        summary=summary_of(judged),
+        findings_data=[],
+        summary={},
         heatmap=_heatmap(view, data.labels, options.display_cap),
         created=created_timestamp(),
         duration_seconds=clock.seconds(),
@@ -316,6 +312,10 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         report=_report_block(options),
         configuration=options.configuration,
     )
+    # judged from the blocks just recorded, as a results file read back is judged again
+    judged = result.derived_findings()
+    result.findings_data, result.summary = [f.to_dict() for f in judged], summary_of(judged)
+    return result
 
 
 def report_block(title: str, report: dict) -> dict:

@@ -90,7 +90,7 @@ def run_dask(unit, settings: EngineSettings, progress: ProgressCallback | None =
 def _run(client, unit, settings: EngineSettings, progress: ProgressCallback | None) -> Partial:
     from distributed import as_completed
 
-    shared = client.scatter(unit, broadcast=True)
+    shared = client.scatter(unit, broadcast=True, hash=False)
     tasks = band_tasks(unit.shape[0], settings.tile_size)
     futures = [client.submit(_task, shared, task, settings, pure=False) for task in tasks]
     sizes = {f.key: task_tiles(t, unit.shape[0], settings.tile_size) for f, t in zip(futures, tasks, strict=True)}

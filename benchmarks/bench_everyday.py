@@ -3,6 +3,7 @@
 Usage:
     python benchmarks/bench_everyday.py                       # n = 500, 2,000, 20,000 (d = 384)
     python benchmarks/bench_everyday.py --sizes 500,2000,20000,100000 --repeat 3
+    python benchmarks/bench_everyday.py --sizes 2000,4096,6000,8000 --numpy-rows 0   # numba at every size
 
 Each run is ``simreport run EMB.npy --format json,html,pdf --quiet`` in a fresh process,
 timed from just before the process starts to its exit, after one untimed run that warms
@@ -76,15 +77,22 @@ def timed_cpu(command: list[str], env: dict | None = None, cwd: Path | None = No
     return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def one_run(path: Path, out: Path) -> dict:
+# simreport's command line with engine.NUMPY_ROWS set first (--numpy-rows)
+WITH_NUMPY_ROWS = ("import runpy, sys\nimport simreport.engine\nsimreport.engine.NUMPY_ROWS = int(sys.argv.pop(1))\n"
+                   "runpy.run_module('simreport', run_name='__main__')")
+
+
+def one_run(path: Path, out: Path, numpy_rows: int | None = None) -> dict:
     """One whole CLI run with its stage breakdown (seconds) and the documents' sizes (bytes)."""
     log = out / "stages.txt"
     log.unlink(missing_ok=True)
     env = {**os.environ, "SIMREPORT_STAGE_LOG": str(log)}
     prefix = out / "report"
     t0 = time.time()
-    total, cpu = timed_cpu([sys.executable, "-m", "simreport", "run", str(path), "-o", str(prefix),
-                            "--format", "json,html,pdf", "--quiet"], env=env)
+    start = ([sys.executable, "-m", "simreport"] if numpy_rows is None
+             else [sys.executable, "-c", WITH_NUMPY_ROWS, str(numpy_rows)])
+    total, cpu = timed_cpu([*start, "run", str(path), "-o", str(prefix), "--format", "json,html,pdf", "--quiet"],
+                           env=env)
     end = t0 + total
     marks = {line.split()[0]: float(line.split()[1]) for line in log.read_text().splitlines()}
     timings = json.loads((out / "report.json").read_text())["timings"]
@@ -152,6 +160,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500,2000,20000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size (median); 1 from 50,000 records on")
+    parser.add_argument("--numpy-rows", type=int, help="set engine.NUMPY_ROWS for the runs (0: the compiled "
+                        "kernel at every size) [the engine's]")
     parser.add_argument("--floor-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor_child:
@@ -166,8 +176,8 @@ def main() -> None:
             path = tmp_path / f"emb_{n}.npy"
             make_embeddings(n, path)
             if k == 0:
-                one_run(path, tmp_path)  # warm the numba cache (and the file cache)
-            runs = [one_run(path, tmp_path) for _ in range(args.repeat if n < 50_000 else 1)]
+                one_run(path, tmp_path, 0)  # warm the numba cache (and the file cache)
+            runs = [one_run(path, tmp_path, args.numpy_rows) for _ in range(args.repeat if n < 50_000 else 1)]
             row = {key: statistics.median(r[key] for r in runs) for key in ("total", "cpu", *STAGES)}
             row["n"], row["bytes"] = n, runs[-1]["bytes"]
             row["pdf_alone"] = pdf_alone(tmp_path / "report.json", tmp_path)
@@ -180,8 +190,12 @@ def main() -> None:
             print(f"done n={n}", file=sys.stderr)
     start = startup(5)
     load_after = os.getloadavg()
+    from simreport.engine import NUMPY_ROWS
+
+    rows_note = NUMPY_ROWS if args.numpy_rows is None else args.numpy_rows
     print(f"d = {D}, float32, {os.cpu_count()} cores; JSON + HTML + PDF per run; median of {args.repeat} "
-          f"(1 from 50,000); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
+          f"(1 from 50,000); load average {load_before[0]:.1f} before, {load_after[0]:.1f} after; tiles reduced "
+          f"with numpy up to {rows_note:,} records")
     print()
     print("| n | total s | target s | PDF alone s | CPU s | import | load | pass | views | JSON | HTML | PDF "
           "| write+exit | JSON KB | HTML KB | PDF KB |")

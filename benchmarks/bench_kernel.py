@@ -7,8 +7,8 @@ For one off-diagonal tile it prints nanoseconds per pair for: the single-threade
 product that makes the tile; simreport's fused reduction (the numba kernel, which takes each
 row's max and min itself while the row is in cache); the same kernel handed the rows' max,
 argmax and min by numpy first (as the torch engine calls it, and as the CPU pass did before);
-and the same reductions written with numpy alone (fine histogram with bincount, row and
-column maxima with their arg, per-block max and sum, threshold counts, sums); and, for the
+and simreport.tile_numpy, the same reduction written with numpy (what a pass of up to
+engine.NUMPY_ROWS records uses, where loading numba would cost more than it saves); and, for the
 torch engine's screening precision, the scan that widens a bfloat16 tile and takes its row
 and column extremes. The kernel
 looks for the column of a row's max only in a row whose nearest neighbour may change: the
@@ -26,7 +26,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from simreport import engine, kernels
+from simreport import engine, kernels, tile_numpy
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -37,20 +37,6 @@ def best_of(fn, repeat: int = 5) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
-
-
-def numpy_reduction(tile: np.ndarray, block_of_cols: np.ndarray, grid: int, ladder: np.ndarray) -> tuple:
-    """The same statistics as the kernel, with numpy alone (no pair lists)."""
-    bins = np.clip(((tile + np.float32(1.0)) * np.float32(1000.0)).astype(np.int32), 0, 1999)
-    hist = np.bincount(bins.ravel(), minlength=2000)
-    row_arg = tile.argmax(axis=1)
-    col_arg = tile.argmax(axis=0)
-    block_max = np.maximum.reduceat(tile, np.flatnonzero(np.diff(block_of_cols, prepend=-1)), axis=1)
-    block_sum = np.add.reduceat(tile, np.flatnonzero(np.diff(block_of_cols, prepend=-1)), axis=1)
-    ladder_counts = [int(np.count_nonzero(tile >= t)) for t in ladder]
-    opposed = int(np.count_nonzero(tile <= np.float32(-0.5)))
-    squares = float(np.einsum("ij,ij->", tile, tile, dtype=np.float64))
-    return hist, row_arg, col_arg, block_max, block_sum, ladder_counts, opposed, squares, grid
 
 
 def main() -> None:
@@ -79,8 +65,6 @@ def main() -> None:
                             partial.top_j, partial.top_count, partial.low_s, partial.low_i, partial.low_j,
                             partial.low_count, partial.block_of, partial.grid_max, partial.grid_sum)
 
-    block_of_cols = partial.block_of[4 * t:5 * t]
-    grid = partial.grid_max.shape[0]
     pairs = tile.size
     best = partial.row_best.copy()
     partial.row_best[:] = np.inf  # no row's nearest neighbour changes: the usual tile
@@ -93,7 +77,8 @@ def main() -> None:
 
     first_s = best_of(first_tile)
     partial.row_best[:] = best
-    numpy_s = best_of(lambda: numpy_reduction(tile, block_of_cols, grid, partial.ladder))
+    numpy_partial = engine.Partial.empty(n, settings)
+    numpy_s = best_of(lambda: tile_numpy.reduce_tile(tile, 0, 4 * t, numpy_partial))
     bits = (tile.view(np.uint32) >> np.uint32(16)).astype(np.uint16)  # the torch engine's bfloat16 screening
     widened, row_hi, row_lo, col_hi = (np.empty_like(tile), np.empty(t, np.float32), np.empty(t, np.float32),
                                        np.empty(t, np.float32))
@@ -104,7 +89,7 @@ def main() -> None:
     for name, seconds in (("float32 product, 1 thread", product), ("fused reduction (numba)", fused_s),
                           ("the same on a band's first tile (every row looks for its max)", first_s),
                           ("the same, row extremes by numpy first (the torch engine's way)", given_s),
-                          ("same reductions, numpy only", numpy_s),
+                          ("the same reduction in numpy (simreport.tile_numpy)", numpy_s),
                           ("screening scan (widen_and_scan: bfloat16 to float32, row and column extremes)", scan_s)):
         print(f"| {name} | {seconds / pairs * 1e9:.2f} | {seconds / product:.2f}x |")
     print(f"With 2 threads the pass costs about (product + reduction) / 2 per pair: "

@@ -8,7 +8,10 @@ import threading
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from exactness import embedding_inputs, scaled
 from simreport import engine, runners
 from simreport.engine import EngineSettings
 
@@ -217,7 +220,8 @@ def test_compute_runs_the_side_work_and_keeps_its_value():
     unit = engine.normalise_rows(x)
     assert (stats.mean, stats.std) == pytest.approx(engine.exact_moments(unit), abs=1e-12)
     assert runners.compute(x).beside is None and runners.compute(x).settings == EngineSettings()
-    assert stats.engine_info == {"engine": "loop", "device": "cpu", "precision": "exact", "tile_product": "float32"}
+    assert stats.engine_info == {"engine": "loop", "device": "cpu", "precision": "exact", "tile_product": "float32",
+                                 "reduction": "numpy"}
     # rows already normalised are used as given: scaled rows give the same unit rows' numbers
     given = runners.compute(x * 7, EngineSettings(tile_size=2), unit=unit)
     assert given.top_pairs == stats.top_pairs and given.identical_rows == 1
@@ -349,3 +353,47 @@ def test_rows_are_normalised_as_one_float64_quotient_each(chunk, dtype):
     unit = normalise_rows(x, chunk=chunk)
     assert unit.dtype == np.float32 and unit.shape == x.shape
     assert np.array_equal(unit, expected)
+
+
+# ----------------------------------------------------------------------------- the two reductions of a tile
+
+EXACT_FIELDS = ("hist", "extremes", "row_best", "row_best_idx", "ladder_pairs", "touched", "opposed_state",
+                "opposed_touched", "top_s", "top_i", "top_j", "top_count", "low_s", "low_i", "low_j", "low_count",
+                "grid_max")
+
+
+@settings(max_examples=scaled(60))
+@given(embedding_inputs(max_n=200), st.integers(0, 12), st.integers(0, 6), st.sampled_from([-0.5, 0.0, -0.1]),
+       st.integers(1, 12))
+def test_numpy_and_the_compiled_kernel_fold_every_tile_alike(case, top_k, lowest_k, opposed, grid):
+    """Tile by tile, in the engine's order, simreport.tile_numpy and simreport.kernels leave the same
+    partial: every count, extreme, neighbour and listed pair identical; the float sums (tile moments,
+    overview grid) equal to float rounding (another order of addition)."""
+    x, tile = case
+    unit = engine.normalise_rows(x)
+    n = unit.shape[0]
+    settings_ = EngineSettings(tile_size=tile, top_k=top_k, lowest_k=lowest_k, opposed_threshold=opposed,
+                               grid_size=grid)
+    compiled, numpy_ = engine.Partial.empty(n, settings_), engine.Partial.empty(n, settings_)
+    compiled.reduction, numpy_.reduction = "compiled", "numpy"
+    with engine.single_threaded_blas():
+        for task in engine.band_tasks(n, tile):
+            for band in task:
+                for r0, c0 in engine.band_tiles(n, band, tile):
+                    product = unit[r0:r0 + tile] @ unit[c0:c0 + tile].T
+                    compiled.add_tile(product, r0, c0)
+                    numpy_.add_tile(product, r0, c0)
+    for name in EXACT_FIELDS:
+        np.testing.assert_array_equal(getattr(numpy_, name), getattr(compiled, name), err_msg=name)
+    assert numpy_.tiles == compiled.tiles == engine.total_tiles(n, settings_)
+    np.testing.assert_allclose(numpy_.moments, compiled.moments, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(numpy_.grid_sum, compiled.grid_sum, rtol=1e-6, atol=1e-6)
+
+
+def test_the_reduction_is_numpy_up_to_numpy_rows_and_compiled_above_and_for_torch():
+    s = EngineSettings()
+    assert engine.reduction_for(2, s) == engine.reduction_for(engine.NUMPY_ROWS, s) == "numpy"
+    assert engine.reduction_for(engine.NUMPY_ROWS + 1, s) == "compiled"
+    assert engine.reduction_for(10, EngineSettings(runner="torch")) == "compiled"  # it calls the kernels itself
+    assert engine.Partial.empty(10, s).reduction == "numpy"
+    assert engine.merge(engine.Partial.empty(10, s), engine.Partial.empty(10, s)).reduction == "numpy"

@@ -1,6 +1,8 @@
 """The all-pairs engine is exact: every statistic of every runner equals a brute-force reference.
 
-Deterministic tests first (each one fails on a small bug that once survived the suite:
+Every test here runs twice, once with each way of reducing a tile (``reduction``): the compiled
+kernel (simreport.kernels, numba) and numpy (simreport.tile_numpy, which the engine uses up to
+engine.NUMPY_ROWS records). Deterministic tests first (each one fails on a small bug that once survived the suite:
 a threshold compared with ``>``, a histogram bin shifted by one, the tie rule reversed,
 the last of an odd number of partials dropped), then Hypothesis property tests over
 random small inputs, tile sizes, runners and worker counts. The references are in
@@ -17,6 +19,18 @@ from hypothesis import strategies as st
 from exactness import SIZE_LIMIT, embedding_inputs, quantile_in_bin, reference_stats, scaled, tiled_similarities
 from simreport import engine, runners
 from simreport.engine import EngineSettings
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "numpy"])
+def reduction(request):
+    """Every pass of the test with this reduction, whatever its size (engine.NUMPY_ROWS set for it)."""
+    before = engine.NUMPY_ROWS
+    engine.NUMPY_ROWS = 0 if request.param == "compiled" else 10**9
+    try:
+        yield request.param
+    finally:
+        engine.NUMPY_ROWS = before
+
 
 # ----------------------------------------------------------------------------- the engine against the reference
 
@@ -55,6 +69,7 @@ def check_stats(stats: engine.SimilarityStats, x: np.ndarray, unit: np.ndarray, 
     # the tile pass's own float32 sum, as a cross-check
     assert stats.tile_mean == pytest.approx(ref["mean"], abs=2e-6)
     assert stats.tiles == engine.total_tiles(n, s)
+    assert stats.engine_info["reduction"] == ("numpy" if n <= engine.NUMPY_ROWS else "compiled")
 
 
 @st.composite

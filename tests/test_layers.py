@@ -5,7 +5,8 @@ included, so a lazy import cannot hide an upward arrow. Layers, bottom to top:
 
     errors                 the one error base (and the version, and the documents' JSON Schema)
     findings, config       the checks and the one option schema
-    compute                inputs, prepare, models, engine, runners, kernels, views, clusters, agreement, output
+    compute                inputs, prepare, models, engine, runners, kernels, tile_numpy, views, clusters,
+                           agreement, output
     results                the documents (plain data and JSON), their tables and metrics (frames),
                            and logging them to MLflow (which renders through the documents' own methods)
     test                   cosine_test, compare: compute -> judge -> results
@@ -26,9 +27,9 @@ PACKAGE = SRC / "simreport"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("simreport.errors", "simreport.version", "simreport.schema")),
     ("schema", ("simreport.findings", "simreport.config", "simreport.numbers", "simreport.threshold_set")),
-    ("compute", ("simreport.kernels", "simreport.engine", "simreport.runners", "simreport.dask_runner",
-                 "simreport.inputs", "simreport.models", "simreport.views", "simreport.clusters",
-                 "simreport.agreement", "simreport.prepare", "simreport.output", "simreport.demo",
+    ("compute", ("simreport.kernels", "simreport.tile_numpy", "simreport.engine", "simreport.runners",
+                 "simreport.dask_runner", "simreport.inputs", "simreport.models", "simreport.views",
+                 "simreport.clusters", "simreport.agreement", "simreport.prepare", "simreport.output", "simreport.demo",
                  "simreport.pictures", "simreport.torch_engine", "simreport.duplicates")),
     ("results", ("simreport.results", "simreport.frames", "simreport.integrations.mlflow")),
     ("test", ("simreport.cosine_test", "simreport.compare")),

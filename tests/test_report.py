@@ -221,13 +221,16 @@ def test_scipy_is_imported_whole_before_the_tile_threads_start():
     """The cluster view's thread (scipy's hierarchy) and the tile threads (numba's start imports
     scipy.linalg) must not import scipy at the same time: that can deadlock inside scipy's
     package import and fail the run with KeyError: 'scipy' (5 of 30 fresh runs in a new virtual
-    environment did). In a fresh process, scipy's hierarchy is imported by the time the tile
-    pass starts, whenever a cluster view is built (and not for a run without one)."""
+    environment did). In a fresh process whose passes use the compiled kernel (engine.NUMPY_ROWS
+    set to 0: the small runs here would reduce their tiles with numpy, which loads no numba, and
+    then the side thread imports scipy while the tiles run), scipy's hierarchy is imported by the
+    time the tile pass starts, whenever a cluster view is built (and not for a run without one)."""
     import subprocess
     import sys
 
     probe = (
-        "import sys, numpy as np, simreport.runners as r\n"
+        "import sys, numpy as np, simreport.runners as r, simreport.engine as e\n"
+        "e.NUMPY_ROWS = 0\n"
         "from simreport.cosine_test import TestOptions, cosine_similarity_test\n"
         "from simreport.inputs import from_array\n"
         "real = r.run_all_pairs\n"
@@ -235,10 +238,10 @@ def test_scipy_is_imported_whole_before_the_tile_threads_start():
         "    print('hierarchy' if 'scipy.cluster.hierarchy' in sys.modules else 'none')\n"
         "    return real(*a, **k)\n"
         "r.run_all_pairs = run_all_pairs\n"
-        "x = np.random.default_rng(0).standard_normal((ROWS, 8)).astype(np.float32)\n"
+        "x = np.random.default_rng(0).standard_normal((RECORDS, 8)).astype(np.float32)\n"
         "cosine_similarity_test(from_array(x), TestOptions(display_cap=40))\n")
     for n, expected in ((60, "hierarchy"), (30, "none")):
-        done = subprocess.run([sys.executable, "-c", probe.replace("ROWS", str(n))], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, "-c", probe.replace("RECORDS", str(n))], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.split("\n")[0] == expected, (n, done.stdout)
 

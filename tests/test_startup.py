@@ -28,7 +28,12 @@ def test_help_and_config_show_load_no_heavy_library(tmp_path):
     assert _loaded(f"import os\nos.chdir({str(tmp_path)!r})\n{show_code}") == set()
 
 
-def test_a_run_loads_the_compiled_kernels():
+def test_numba_is_loaded_only_for_a_pass_beyond_numpy_rows():
+    """Up to engine.NUMPY_ROWS records the tiles are reduced with numpy: loading numba and its cached
+    kernel (about 0.4 s) would cost more than the pass. Beyond, the run loads the compiled kernel."""
+    from simreport.engine import NUMPY_ROWS
+
     code = ("import numpy as np, simreport\n"
-            "simreport.run_test(np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32))")
-    assert "numba" in _loaded(code)
+            "simreport.run_test(np.random.default_rng(0).standard_normal(({n}, 8)).astype(np.float32))")
+    assert "numba" not in _loaded(code.format(n=NUMPY_ROWS))
+    assert "numba" in _loaded(code.format(n=NUMPY_ROWS + 1))

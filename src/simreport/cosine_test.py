@@ -22,7 +22,14 @@ from simreport.duplicates import (
     repeated_texts,
     text_ids,
 )
-from simreport.engine import DEFAULT_LADDER, HIST_EDGES, EngineSettings, SimilarityStats, normalise_rows
+from simreport.engine import (
+    DEFAULT_LADDER,
+    HIST_EDGES,
+    EngineSettings,
+    SimilarityStats,
+    normalise_rows,
+    reduction_for,
+)
 from simreport.errors import ConfigError
 from simreport.findings import ALL_CHECKS, CHECKS, merge_thresholds, summary_of
 from simreport.inputs import Embeddings, labels_sha256, short_label
@@ -224,12 +231,21 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
     unit = normalise_rows(data.matrix)
     clock.lap("normalise")
     with_clusters = data.n > options.display_cap
-    cluster_view = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
-    # scipy is imported whole on this thread while the side thread starts on the moments and the
-    # k-means, before the tile threads start numba (whose start imports scipy.linalg): see
-    # clusters.import_scipy_here
-    stats = compute(data.matrix, options.engine_settings(), progress, unit=unit, beside=cluster_view,
-                    before_tiles=import_scipy_here if with_clusters else None)
+    settings = options.engine_settings()
+    if reduction_for(data.n, settings) == "compiled":
+        # scipy is imported whole on this thread while the side thread starts on the moments and the
+        # k-means, before the tile threads start numba (whose start imports scipy.linalg): see
+        # clusters.import_scipy_here
+        beside = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
+        before_tiles = import_scipy_here if with_clusters else None
+    else:
+        # no numba: the side thread imports scipy (the cluster view's and the heatmap's ordering)
+        # while the tiles run, instead of this thread before them
+        def beside():
+            import_scipy_here()
+            return build_cluster_view(unit, options.display_cap, options.seed) if with_clusters else None
+        before_tiles = None
+    stats = compute(data.matrix, settings, progress, unit=unit, beside=beside, before_tiles=before_tiles)
     clock.lap("all_pairs")  # with the cluster view, built beside the tiles
     near_duplicates = {
         "threshold": options.near_duplicate_threshold,

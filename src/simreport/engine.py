@@ -27,6 +27,14 @@ HIST_EDGES = np.linspace(-1.0, 1.0, HIST_BINS + 1)
 QUANTILES = {"p01": 0.01, "p05": 0.05, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p95": 0.95, "p99": 0.99}
 DEFAULT_LADDER = (0.80, 0.90, 0.95, 0.98, 0.99)
 BORDERLINE_LISTED = 50  # borderline pairs named in the results (all are counted)
+# Up to this many records the tiles are reduced with numpy (simreport.tile_numpy), above it with the
+# compiled kernel (simreport.kernels): loading numba and the cached kernel costs a fresh process
+# about 0.4 s, more than numpy's slower reduction (5.7 ns a pair against 0.7: bench_kernel.py) costs a
+# pass this size. Whole runs, numpy against numba (bench_everyday.py --sizes 2000,4096,6000,8000 with and
+# without --numpy-rows 0, 28 Nov 02:23-02:25 UTC): 2,000 records 1.98 s against 2.07, 4,096 2.01 against
+# 2.18, 6,000 2.18 against 2.19, 8,000 2.39 against 2.28. Both reductions give the same statistics
+# (tests/test_exact_core.py runs every test with each).
+NUMPY_ROWS = 4096
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,7 @@ class Partial:
     borderline: list = field(default_factory=list)
     borderline_total: int = 0
     engine_info: dict | None = None  # which engine, device and precision produced this
+    reduction: str = "compiled"  # how add_tile folds a tile: "compiled" (numba) or "numpy"
 
     @classmethod
     def empty(cls, n: int, settings: EngineSettings) -> Partial:
@@ -116,11 +125,17 @@ class Partial:
             block_of=(np.arange(n, dtype=np.int64) * grid) // max(n, 1),
             grid_max=np.full((grid, grid), -np.inf, dtype=np.float32),
             grid_sum=np.zeros((grid, grid), dtype=np.float64),
+            reduction=reduction_for(n, settings),
         )
 
     def add_tile(self, tile: np.ndarray, row0: int, col0: int, row_extremes: tuple | None = None) -> None:
         """Fold one tile of similarities (rows from row0, columns from col0). ``row_extremes``:
         :func:`~simreport.kernels.row_stats` of this very tile when the caller already has it."""
+        if self.reduction == "numpy":
+            from simreport import tile_numpy
+
+            tile_numpy.reduce_tile(tile, row0, col0, self)
+            return
         from simreport.kernels import reduce_tile  # numba: loaded when the first tile runs
 
         given = row_extremes is not None  # else the kernel takes each row's max and min itself
@@ -144,6 +159,12 @@ class Partial:
         else:
             s, i, j, c = self.low_s, self.low_i, self.low_j, int(self.low_count[0])
         return [(int(i[k]), int(j[k]), float(s[k])) for k in range(c)]
+
+
+def reduction_for(n: int, settings: EngineSettings) -> str:
+    """How the tiles of a pass over ``n`` records are reduced: with numpy up to :data:`NUMPY_ROWS`
+    records, else (and always for the torch engine, which calls the kernels itself) compiled."""
+    return "numpy" if n <= NUMPY_ROWS and settings.runner != "torch" else "compiled"
 
 
 def _merged_pairs(a: list, b: list, k: int, descending: bool) -> list:
@@ -184,6 +205,7 @@ def merge(a: Partial, b: Partial) -> Partial:
         borderline=sorted(set(a.borderline) | set(b.borderline), key=lambda p: (p[0], p[1], p[3]))[:BORDERLINE_LISTED],
         borderline_total=a.borderline_total + b.borderline_total,
         engine_info=a.engine_info or b.engine_info,
+        reduction=a.reduction,
     )
     better = (b.row_best > a.row_best) | ((b.row_best == a.row_best) & (b.row_best_idx < a.row_best_idx))
     out.row_best[better] = b.row_best[better]
@@ -529,7 +551,7 @@ def finalize(partial: Partial, unit: np.ndarray, embeddings: np.ndarray,
         tiles=partial.tiles,
         settings=settings,
         engine_info=partial.engine_info or {"engine": settings.runner, "device": "cpu", "precision": "exact",
-                                            "tile_product": "float32"},
+                                            "tile_product": "float32", "reduction": partial.reduction},
         borderline=list(partial.borderline),
         borderline_total=partial.borderline_total,
     )

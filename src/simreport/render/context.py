@@ -217,6 +217,9 @@ def engine_limitations(engine: dict) -> list[str]:
     return limits
 
 
+REDUCTION_WORDS = {"numpy": ", tiles reduced with numpy", "compiled": ", tiles reduced by the compiled kernel (numba)"}
+
+
 def metadata_rows(result: Result) -> list[tuple[str, str]]:
     """Provenance: tool, environment, input fingerprints, dates."""
     tool, env, inp, engine = result.tool, result.environment, result.input, _engine(result)
@@ -232,8 +235,9 @@ def metadata_rows(result: Result) -> list[tuple[str, str]]:
     ]
     if engine:
         product = engine.get("tile_product", "float32")
+        reduced = REDUCTION_WORDS.get(engine.get("reduction"), "")
         rows.append(("All-pairs engine", f"{engine.get('engine')} on {engine.get('device')}, "
-                                         f"{engine.get('precision')} precision ({product})"))
+                                         f"{engine.get('precision')} precision ({product}){reduced}"))
     return rows
 
 

@@ -220,3 +220,21 @@ def test_a_run_that_fails_after_the_test_gives_the_pdf_up(tmp_path, monkeypatch)
         shared.write_documents(result, tmp_path / "r", {"formats": ["json", "html", "pdf"], "templates": None},
                                warm=Watched(ready_beside=False))
     assert closed == [True] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("waiting", [False, True])
+def test_the_warm_up_page_is_laid_out_only_while_no_report_waits(monkeypatch, waiting):
+    """The child lays out its small warm-up page only while the report has not arrived: once it
+    has, the page would cost more than it saves the report's first rendering."""
+    import weasyprint
+
+    laid_out = []
+    real = weasyprint.HTML
+
+    def counting(*args, **kwargs):
+        laid_out.append(kwargs.get("string", ""))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint, "HTML", counting)
+    pdf_render._ready_weasyprint(None, "report.html.j2", lambda: waiting)
+    assert laid_out == ([] if waiting else [pdf_render._WARM_UP_HTML])

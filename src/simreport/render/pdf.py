@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import select
 import signal
 import sys
 import threading
@@ -174,7 +175,7 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
         os.close(null)
         gc.disable()  # a short life: nothing to collect that exit does not free
         try:
-            _ready_weasyprint(templates, template)
+            _ready_weasyprint(templates, template, lambda: bool(select.select([job_read], [], [], 0)[0]))
             from simreport.render import context  # noqa: F401  (the builders the job needs, before it arrives)
         except Exception:  # the parent renders again and reports it
             pass
@@ -212,13 +213,16 @@ _WARM_UP_HTML = (
     '<text x="6" y="8" font-size="6">0.5</text></svg>')
 
 
-def _ready_weasyprint(templates: str | Path | None, template: str) -> None:
-    """Import WeasyPrint, lay out and write a small page that uses what a report uses (fonts,
-    faces, a table, images, page counters), compile the templates."""
+def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=None) -> None:
+    """Import WeasyPrint, compile the templates, and lay out and write a small page that uses
+    what a report uses (fonts, faces, a table, images, page counters) unless ``job_waiting()``
+    says the report is already there to render: the page saves its first rendering less than
+    the page itself costs."""
     import weasyprint
 
     make_environment(templates).get_template(template)
-    weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
+    if job_waiting is None or not job_waiting():
+        weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
 
 
 def warm_up(templates: str | Path | None = None, template: str = "report.html.j2",

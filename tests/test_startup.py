@@ -37,3 +37,13 @@ def test_numba_is_loaded_only_for_a_pass_beyond_numpy_rows():
             "simreport.run_test(np.random.default_rng(0).standard_normal(({n}, 8)).astype(np.float32))")
     assert "numba" not in _loaded(code.format(n=NUMPY_ROWS))
     assert "numba" in _loaded(code.format(n=NUMPY_ROWS + 1))
+
+
+def test_scipy_is_loaded_only_for_a_clustered_order():
+    """scipy orders the heatmap by clustering (and builds the cluster view): a small run shown in
+    input order does not import it."""
+    code = ("import numpy as np, simreport\n"
+            "simreport.run_test(np.random.default_rng(0).standard_normal((60, 8)).astype(np.float32), "
+            "heatmap_order={order!r})")
+    assert "scipy" not in _loaded(code.format(order="input"))
+    assert "scipy" in _loaded(code.format(order="cluster"))

@@ -239,10 +239,11 @@ def cosine_similarity_test(data: Embeddings, options: TestOptions | None = None,
         beside = (lambda: build_cluster_view(unit, options.display_cap, options.seed)) if with_clusters else None
         before_tiles = import_scipy_here if with_clusters else None
     else:
-        # no numba: the side thread imports scipy (the cluster view's and the heatmap's ordering)
-        # while the tiles run, instead of this thread before them
+        # no numba: the side thread imports scipy (for the cluster view, and for the heatmap's
+        # clustered order) while the tiles run, instead of this thread before them
         def beside():
-            import_scipy_here()
+            if with_clusters or options.heatmap_order == "cluster":
+                import_scipy_here()
             return build_cluster_view(unit, options.display_cap, options.seed) if with_clusters else None
         before_tiles = None
     stats = compute(data.matrix, settings, progress, unit=unit, beside=beside, before_tiles=before_tiles)

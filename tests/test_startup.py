@@ -17,7 +17,7 @@ def _loaded(code: str) -> set[str]:
 
 def test_import_simreport_loads_no_heavy_library():
     assert _loaded("import simreport") == set()
-    assert _loaded("import simreport\nsimreport.run_test") == set()  # the engine itself loads numba per run
+    assert _loaded("import simreport\nsimreport.run_test") == set()  # a run loads what it needs (below)
 
 
 def test_help_and_config_show_load_no_heavy_library(tmp_path):

@@ -414,6 +414,12 @@ JSON_CASES = [
     ("kind-comparison", _edit("kind", "simreport-comparison"), ["(top level)"]),
     ("stats-missing", _edit("stats", delete=True), ["stats"]),
     ("report-title-list", _edit("report.title", ["x"]), ["report.title"]),
+    # the engine block: once read unchecked, these failed as "unexpected failure" (exit 1)
+    ("engine-reduction-list", _edit("stats.engine.reduction", []), ["stats.engine.reduction"]),
+    ("engine-borderline-text", _edit("stats.engine.borderline", "x"), ["stats.engine.borderline"]),
+    ("engine-borderline-listed-text", _edit("stats.engine.borderline", {"tolerance": 1e-7, "pairs": 3, "listed": "x"}),
+     ["stats.engine.borderline.listed"]),
+    ("engine-screen-without-bound", _edit("stats.engine.precision", "screen"), ["stats.engine", "screen_bound"]),
 ]
 
 

@@ -420,6 +420,17 @@ JSON_CASES = [
     ("engine-borderline-listed-text", _edit("stats.engine.borderline", {"tolerance": 1e-7, "pairs": 3, "listed": "x"}),
      ["stats.engine.borderline.listed"]),
     ("engine-screen-without-bound", _edit("stats.engine.precision", "screen"), ["stats.engine", "screen_bound"]),
+    # more blocks the report prints, each once read unchecked (a fuzz of every key through render)
+    ("tile-size-list", _edit("parameters.tile_size", []), ["parameters.tile_size"]),
+    ("threshold-set-sources-text", _edit("parameters.threshold_set.sources", "x"),
+     ["parameters.threshold_set.sources"]),
+    ("threshold-set-nameless", _edit("parameters.threshold_set", {"sources": {}}), ["parameters.threshold_set"]),
+    ("defects-lowest-text", _edit("opposed.defects.lowest", "x"), ["opposed.defects.lowest"]),
+    ("owner-object", _edit("report.owner", {"a": 1}), ["report.owner"]),
+    ("reviewers-number", _edit("report.signoff.reviewers", 3), ["report.signoff.reviewers"]),
+    ("actions-text", _edit("report.actions", "x"), ["report.actions"]),
+    ("configuration-section-text", _edit("configuration.test", "x"), ["configuration.test"]),
+    ("model-without-keys", _edit("model", {"a": 1}), ["model"]),
 ]
 
 
@@ -427,6 +438,19 @@ JSON_CASES = [
 def test_hostile_results_json(tmp_path, results, edit, needles):
     (tmp_path / "bad.json").write_text(json.dumps(edit(json.loads(json.dumps(results)))))
     _refused(tmp_path, ["render", "bad.json", "-o", "out/x", "--format", "html"], 2, ["bad.json", *needles])
+
+
+def test_hostile_cluster_view_in_results_json(tmp_path):
+    """The cluster view's flagged clusters (a run with more records than the display cap), edited."""
+    np.save(tmp_path / "x.npy", RNG.standard_normal((60, 6)).astype(np.float32))
+    proc = cli_inproc("run", "x.npy", "-o", "r", "--format", "json", "--quiet", "--display-cap", "20", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["clusters"]["flagged"], "the edit needs a flagged cluster"
+    edits = (_edit("clusters.flagged.0.rows", 3), _edit("clusters.flagged", "x"), _edit("clusters.flagged.0.size", []))
+    for edit in edits:
+        (tmp_path / "bad.json").write_text(json.dumps(edit(json.loads(json.dumps(data)))))
+        _refused(tmp_path, ["render", "bad.json", "-o", "out/x", "--format", "html"], 2, ["bad.json", "clusters"])
 
 
 RAW_JSON_CASES = [

@@ -453,6 +453,38 @@ def test_hostile_cluster_view_in_results_json(tmp_path):
         _refused(tmp_path, ["render", "bad.json", "-o", "out/x", "--format", "html"], 2, ["bad.json", "clusters"])
 
 
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("hostile-comparison")
+    np.save(folder / "a.npy", GOOD)
+    np.save(folder / "b.npy", GOOD + 0.3 * RNG.standard_normal(GOOD.shape).astype(np.float32))
+    proc = cli_inproc("compare", "a.npy", "b.npy", "-o", "c", "--format", "json", "--quiet", cwd=folder)
+    assert proc.returncode in (0, 4), proc.stderr
+    return json.loads((folder / "c.json").read_text())
+
+
+# each once failed render with "unexpected failure" (python tools/fuzz_results.py over a comparison)
+COMPARISON_CASES = [
+    ("distribution-text", _edit("agreement.neighbours.distribution", "x"), ["agreement.neighbours.distribution"]),
+    ("least-agreeing-item-text", _edit("agreement.neighbours", {"k": 5, "distribution": [], "least_agreeing": ["x"]}),
+     ["agreement.neighbours.least_agreeing[0]"]),
+    ("jaccard-list", _edit("agreement.near_duplicates.jaccard", []), ["agreement.near_duplicates.jaccard"]),
+    ("joint-cell-null", _edit("agreement.joint_histogram.counts.0.0", None),
+     ["agreement.joint_histogram.counts[0][0]"]),
+    ("tiles-object", _edit("agreement.tiles", {"a": 1}), ["agreement.tiles"]),
+    ("pearson-on-tiles-list", _edit("agreement.correlation.tile_pass_pearson", []),
+     ["agreement.correlation.tile_pass_pearson"]),
+    ("joint-bins-list", _edit("parameters.joint_bins", []), ["parameters.joint_bins"]),
+    ("signoff-text", _edit("report.signoff", "x"), ["report.signoff"]),
+]
+
+
+@pytest.mark.parametrize("edit,needles", [c[1:] for c in COMPARISON_CASES], ids=[c[0] for c in COMPARISON_CASES])
+def test_hostile_comparison_json(tmp_path, comparison, edit, needles):
+    (tmp_path / "bad.json").write_text(json.dumps(edit(json.loads(json.dumps(comparison)))))
+    _refused(tmp_path, ["render", "bad.json", "-o", "out/x", "--format", "html"], 2, ["bad.json", *needles])
+
+
 RAW_JSON_CASES = [
     ("not-json", b"{ this is not json", ["bad.json", "not valid JSON"]),
     ("empty", b"", ["bad.json", "not valid JSON"]),

@@ -120,13 +120,12 @@ def pdf_alone(results: Path, out: Path, repeat: int = 3) -> float:
     from its print HTML, nothing else (see the module docstring)."""
     import simreport
     from simreport.render.documents import Prepared
-    from simreport.render.environment import make_environment, render_template, shipped_templates
+    from simreport.render.environment import shipped_templates
+    from simreport.render.pdf import print_html
 
     prepared = Prepared(simreport.load_document(results))
-    template, context = prepared.template_and_context("pdf")
-    context["fragment"], context["dom_prefix"] = False, "simreport"
     html = out / "print.html"
-    html.write_text(render_template(make_environment(None), template, report=context), encoding="utf-8")
+    html.write_text(print_html(prepared), encoding="utf-8")
     attached = out / "attached.json"
     attached.write_bytes(prepared.json_bytes)
     command = [sys.executable, "-c", PDF_ALONE, str(html), str(attached), str(shipped_templates()) + "/"]

@@ -85,12 +85,10 @@ def figures_cost(document, repeat: int) -> None:
     import weasyprint
 
     from simreport.render.documents import Prepared
-    from simreport.render.environment import make_environment, render_template, shipped_templates
-    from simreport.render.pdf import local_fetcher
+    from simreport.render.environment import shipped_templates
+    from simreport.render.pdf import local_fetcher, print_html
 
-    template, context = Prepared(document).template_and_context("pdf")
-    context["fragment"], context["dom_prefix"] = False, "simreport"
-    html = render_template(make_environment(None), template, report=context)
+    html = print_html(Prepared(document))
 
     def box(match: re.Match) -> str:
         size = {k: v if v.endswith("pt") else v + "px"

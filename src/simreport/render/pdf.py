@@ -258,12 +258,8 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
 
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
-    env = make_environment(templates)
     prepared = prepared or Prepared(result)
-    template, context = prepared.template_and_context("pdf")
-    context["fragment"] = False
-    context["dom_prefix"] = "simreport"
-    html = render_template(env, template, report=context)
+    html = print_html(prepared, templates)
     allowed = [shipped_templates()] + ([Path(templates)] if templates else [])
     fetcher = local_fetcher(allowed)
     results_json = prepared.json_bytes
@@ -281,6 +277,14 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
     with gc_paused():
         document = weasyprint.HTML(string=html, base_url=str(shipped_templates()) + "/", url_fetcher=fetcher)
         return document.write_pdf(**options)
+
+
+def print_html(prepared: Prepared, templates: str | Path | None = None) -> str:
+    """The HTML a document's PDF is laid out from (the print medium, a whole page)."""
+    template, context = prepared.template_and_context("pdf")
+    context["fragment"] = False
+    context["dom_prefix"] = "simreport"
+    return render_template(make_environment(templates), template, report=context)
 
 
 @contextmanager

@@ -160,6 +160,20 @@ class Partial:
             s, i, j, c = self.low_s, self.low_i, self.low_j, int(self.low_count[0])
         return [(int(i[k]), int(j[k]), float(s[k])) for k in range(c)]
 
+    def keep_pairs(self, which: str, pairs: list[tuple[int, int, float]]) -> None:
+        """Merge (i, j, similarity) pairs into the bounded list ``which``: ``"top"`` keeps the
+        highest, ``"low"`` the lowest; ties by the smaller i, then the smaller j."""
+        cap = (self.top_s if which == "top" else self.low_s).shape[0]
+        _set_pairs(self, which, _merged_pairs(self.pairs_list(which), pairs, cap, which == "top"))
+
+    def keep_neighbours(self, records: np.ndarray, best: np.ndarray, other: np.ndarray) -> None:
+        """Take (``best``, ``other``): a similarity and the record it is with, as the nearest neighbour
+        of each of ``records`` where it beats the one kept: higher, or as high with a smaller index."""
+        kept, kept_index = self.row_best[records], self.row_best_idx[records]
+        take = (best > kept) | ((best == kept) & (other < kept_index))
+        self.row_best[records[take]] = best[take]
+        self.row_best_idx[records[take]] = other[take]
+
 
 def reduction_for(n: int, settings: EngineSettings) -> str:
     """How the tiles of a pass over ``n`` records are reduced: with numpy up to :data:`NUMPY_ROWS`
@@ -207,11 +221,9 @@ def merge(a: Partial, b: Partial) -> Partial:
         engine_info=a.engine_info or b.engine_info,
         reduction=a.reduction,
     )
-    better = (b.row_best > a.row_best) | ((b.row_best == a.row_best) & (b.row_best_idx < a.row_best_idx))
-    out.row_best[better] = b.row_best[better]
-    out.row_best_idx[better] = b.row_best_idx[better]
-    _set_pairs(out, "top", _merged_pairs(a.pairs_list("top"), b.pairs_list("top"), len(a.top_s), True))
-    _set_pairs(out, "low", _merged_pairs(a.pairs_list("low"), b.pairs_list("low"), len(a.low_s), False))
+    out.keep_neighbours(np.arange(out.row_best.shape[0]), b.row_best, b.row_best_idx)
+    out.keep_pairs("top", b.pairs_list("top"))
+    out.keep_pairs("low", b.pairs_list("low"))
     return out
 
 

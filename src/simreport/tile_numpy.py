@@ -60,7 +60,7 @@ def reduce_tile(tile: np.ndarray, row0: int, col0: int, p) -> None:
     p.moments[0] += float(block_sums.sum())
     # nearest neighbours: each row's best column (the first of its maximum), each column's best row
     row_max = masked.max(axis=1)
-    _better(p, rows, row_max, cols[masked.argmax(axis=1)])
+    p.keep_neighbours(rows, row_max, cols[masked.argmax(axis=1)])
     col_max = column_max.max(axis=0)
     # a column's best row: the first row of the first row block that holds the column's maximum
     block = (column_max == col_max).argmax(axis=0)
@@ -68,7 +68,7 @@ def reduce_tile(tile: np.ndarray, row0: int, col0: int, p) -> None:
     within = np.minimum(starts + np.arange(int((ends - starts).max()))[:, None], ends - 1)
     local = np.arange(n_cols)
     best_row = within[(masked[within, local] == col_max).argmax(axis=0), local]
-    _better(p, cols, col_max, rows[best_row])
+    p.keep_neighbours(cols, col_max, rows[best_row])
     # the threshold ladder, the opposed pairs, the most similar pairs: looked for only in the rows
     # whose extremes reach them, as the kernel does
     for t, level in enumerate(p.ladder):
@@ -84,7 +84,7 @@ def reduce_tile(tile: np.ndarray, row0: int, col0: int, p) -> None:
         p.opposed_state[0] += a.size
         p.opposed_touched[rows[a]] = True
         p.opposed_touched[cols[b]] = True
-        _keep(p, "low", tile[a, b], rows[a], cols[b], descending=False)
+        _keep(p, "low", tile[a, b], rows[a], cols[b])
     cap = p.top_s.shape[0]
     if cap:
         # the tile's cap best pairs are at or above its rows' cap-th highest maximum (those rows' maxima
@@ -92,7 +92,7 @@ def reduce_tile(tile: np.ndarray, row0: int, col0: int, p) -> None:
         with_pairs = row_max[row_max > -np.inf]
         floor = -np.partition(-with_pairs, cap - 1)[cap - 1] if with_pairs.size >= cap else -np.inf
         a, b = _where(masked, row_max >= floor, lambda part: part >= floor, valid)
-        _keep(p, "top", tile[a, b], rows[a], cols[b], descending=True)
+        _keep(p, "top", tile[a, b], rows[a], cols[b])
     p.tiles += 1
 
 
@@ -110,31 +110,16 @@ def _where(values: np.ndarray, hot: np.ndarray, test, valid: np.ndarray | None =
     return hot_rows[a], b
 
 
-def _better(p, index: np.ndarray, best: np.ndarray, other: np.ndarray) -> None:
-    """Take (best, other) as the nearest neighbour of ``index`` where it beats the one kept
-    (higher similarity, or as high and a lower index)."""
-    kept, kept_idx = p.row_best[index], p.row_best_idx[index]
-    take = (best > kept) | ((best == kept) & (other < kept_idx))
-    p.row_best[index[take]] = best[take]
-    p.row_best_idx[index[take]] = other[take]
-
-
-def _keep(p, which: str, s: np.ndarray, i: np.ndarray, j: np.ndarray, descending: bool) -> None:
-    """Merge pairs into the bounded list ``which`` ("top" or "low"), kept in the kernel's order."""
-    vals, ii, jj, count = ((p.top_s, p.top_i, p.top_j, p.top_count) if which == "top"
-                           else (p.low_s, p.low_i, p.low_j, p.low_count))
-    cap = vals.shape[0]
-    if cap == 0:
+def _keep(p, which: str, s: np.ndarray, i: np.ndarray, j: np.ndarray) -> None:
+    """Hand the bounded list ``which`` ("top" or "low") of the partial the pairs of this tile that can
+    enter it: its ``cap`` best in the list's order, chosen vectorised (a tile may hold many tied pairs),
+    merged by :meth:`~simreport.engine.Partial.keep_pairs`."""
+    cap = (p.top_s if which == "top" else p.low_s).shape[0]
+    if cap == 0 or s.size == 0:
         return
-    key = -s if descending else s
+    key = -s if which == "top" else s
     if s.size > cap:  # only pairs at or beyond the cap-th value can enter
         near = key <= np.partition(key, cap - 1)[cap - 1]
-        s, i, j = s[near], i[near], j[near]
-    c = int(count[0])
-    s = np.concatenate([vals[:c], s])
-    i = np.concatenate([ii[:c], i])
-    j = np.concatenate([jj[:c], j])
-    order = np.lexsort((j, i, -s if descending else s))[:cap]
-    k = order.size
-    vals[:k], ii[:k], jj[:k] = s[order], i[order], j[order]
-    count[0] = k
+        s, i, j, key = s[near], i[near], j[near], key[near]
+    best = np.lexsort((j, i, key))[:cap]
+    p.keep_pairs(which, list(zip(i[best].tolist(), j[best].tolist(), s[best].tolist(), strict=True)))

@@ -164,7 +164,15 @@ class Partial:
         """Merge (i, j, similarity) pairs into the bounded list ``which``: ``"top"`` keeps the
         highest, ``"low"`` the lowest; ties by the smaller i, then the smaller j."""
         cap = (self.top_s if which == "top" else self.low_s).shape[0]
-        _set_pairs(self, which, _merged_pairs(self.pairs_list(which), pairs, cap, which == "top"))
+        self.set_pairs(which, _merged_pairs(self.pairs_list(which), pairs, cap, which == "top"))
+
+    def set_pairs(self, which: str, pairs: list[tuple[int, int, float]]) -> None:
+        """Make the list ``which`` (``"top"`` or ``"low"``) these (i, j, similarity) pairs, in their order."""
+        prefix = "top" if which == "top" else "low"
+        s, i, j = getattr(self, f"{prefix}_s"), getattr(self, f"{prefix}_i"), getattr(self, f"{prefix}_j")
+        for k, (pi, pj, ps) in enumerate(pairs):
+            i[k], j[k], s[k] = pi, pj, ps
+        getattr(self, f"{prefix}_count")[0] = len(pairs)
 
     def keep_neighbours(self, records: np.ndarray, best: np.ndarray, other: np.ndarray) -> None:
         """Take (``best``, ``other``): a similarity and the record it is with, as the nearest neighbour
@@ -184,14 +192,6 @@ def reduction_for(n: int, settings: EngineSettings) -> str:
 def _merged_pairs(a: list, b: list, k: int, descending: bool) -> list:
     sign = -1.0 if descending else 1.0
     return sorted(a + b, key=lambda p: (sign * p[2], p[0], p[1]))[:k]
-
-
-def _set_pairs(p: Partial, which: str, pairs: list) -> None:
-    prefix = "top" if which == "top" else "low"
-    s, i, j = getattr(p, f"{prefix}_s"), getattr(p, f"{prefix}_i"), getattr(p, f"{prefix}_j")
-    for k, (pi, pj, ps) in enumerate(pairs):
-        i[k], j[k], s[k] = pi, pj, ps
-    getattr(p, f"{prefix}_count")[0] = len(pairs)
 
 
 def merge(a: Partial, b: Partial) -> Partial:

@@ -480,8 +480,8 @@ class _Pass:
         p.touched[:] = self.touched.to("cpu").numpy()
         p.opposed_state[0] = int(self.opposed)
         p.opposed_touched[:] = self.opp_touched.to("cpu").numpy()
-        _fill_list(p, "top", self.top)
-        _fill_list(p, "low", self.low)
+        p.set_pairs("top", self.top)
+        p.set_pairs("low", self.low)
         p.grid_max[:] = self.grid_max.to("cpu").numpy()
         p.grid_sum[:] = self.grid_sum.to("cpu").numpy()
         p.borderline = list(self.borderline)
@@ -504,13 +504,6 @@ def _merge_list(current: list, i, j, r, k: int, descending: bool) -> list:
     sign = -1.0 if descending else 1.0
     merged = sorted(set(current) | set(new), key=lambda p: (sign * p[2], p[0], p[1]))
     return [(a, b, float(np.float32(s))) for a, b, s in merged[:k]]
-
-
-def _fill_list(p: Partial, which: str, pairs: list) -> None:
-    s, i, j = getattr(p, f"{which}_s"), getattr(p, f"{which}_i"), getattr(p, f"{which}_j")
-    for k, (a, b, v) in enumerate(pairs):
-        i[k], j[k], s[k] = a, b, v
-    getattr(p, f"{which}_count")[0] = len(pairs)
 
 
 class _CpuTiles:

@@ -5,6 +5,7 @@ Usage:
     python benchmarks/bench_pdf.py --json r.json --profile 25
     python benchmarks/bench_pdf.py --json r.json --first --repeat 5
     python benchmarks/bench_pdf.py --json r.json --figures --repeat 9
+    python benchmarks/bench_pdf.py --json r.json --extra-css "@page { @top-left { width: auto } }" --repeat 12
 
 Renders the same results JSON several times in one process (after one untimed rendering
 that loads WeasyPrint and the fonts) and prints the CPU seconds of each (process time: a
@@ -20,6 +21,12 @@ second one, for comparison.
 ``--figures`` prices the report's figures: the HTML the PDF is laid out from, written to PDF
 as it is and with every inline SVG figure (histograms, heatmaps with their axes and rasters)
 replaced by an empty box of its size, alternately, ``--repeat`` times each; medians of CPU s.
+
+``--extra-css CSS`` prices a change of the print style sheet the same way: the HTML as it is,
+and with CSS appended to its style sheet, alternately. For example, the margin boxes' set widths
+(print.css) against WeasyPrint's own sharing out of the width, which measures their text on
+every page: ``--extra-css "@page { @top-left { width: auto } @top-right { width: auto }
+@bottom-left { width: auto } @bottom-center { width: auto } }"``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     parser.add_argument("--first", action="store_true", help="the first rendering in fresh processes")
     parser.add_argument("--figures", action="store_true", help="the PDF with and without its SVG figures")
+    parser.add_argument("--extra-css", metavar="CSS", help="the PDF with and without this CSS appended")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one --first process
     args = parser.parse_args()
     if args.child is not None:
@@ -57,8 +65,8 @@ def main() -> None:
         document = simreport.load_document(args.json)
     if args.first:
         return first_renderings(document, args.repeat)
-    if args.figures:
-        return figures_cost(document, args.repeat)
+    if args.figures or args.extra_css:
+        return variants_cost(document, args.repeat, args.extra_css)
     with tempfile.TemporaryDirectory():
         render_pdf(document)
         seconds = []
@@ -77,16 +85,17 @@ def main() -> None:
         pstats.Stats(profile).sort_stats("cumulative").print_stats(args.profile)
 
 
-def figures_cost(document, repeat: int) -> None:
-    """CPU seconds of writing the PDF's HTML with its SVG figures and with empty boxes instead."""
+def variants_cost(document, repeat: int, extra_css: str | None) -> None:
+    """CPU seconds of writing the PDF's HTML as it is and changed: with empty boxes instead of its
+    SVG figures, or (``extra_css``) with that CSS appended to its style sheet; alternately."""
     import gc
     import re
 
-    import weasyprint
-
     from simreport.render.documents import Prepared
     from simreport.render.environment import shipped_templates
-    from simreport.render.pdf import local_fetcher, print_html
+    from simreport.render.pdf import import_weasyprint, local_fetcher, print_html
+
+    weasyprint = import_weasyprint()
 
     html = print_html(Prepared(document))
 
@@ -95,7 +104,12 @@ def figures_cost(document, repeat: int) -> None:
                 for k, v in re.findall(r'\b(width|height)="([^"]+)"', match.group(0).split(">", 1)[0])}
         return f'<div style="width:{size["width"]};height:{size["height"]}"></div>'
 
-    variants = {"with figures": html, "figures as empty boxes": re.sub(r"<svg\b.*?</svg>", box, html, flags=re.S)}
+    if extra_css:
+        assert "</style>" in html
+        variants = {"as it is": html, "with the extra CSS": html.replace("</style>", extra_css + "\n</style>", 1)}
+    else:
+        variants = {"with figures": html,
+                    "figures as empty boxes": re.sub(r"<svg\b.*?</svg>", box, html, flags=re.S)}
     base, fetcher = str(shipped_templates()) + "/", local_fetcher([shipped_templates()])
     seconds: dict[str, list[float]] = {name: [] for name in variants}
     for k in range(repeat + 1):
@@ -109,7 +123,8 @@ def figures_cost(document, repeat: int) -> None:
             gc.collect()
     for name, values in seconds.items():
         print(f"{name:24s} CPU s median {statistics.median(values):.3f} (min {min(values):.3f}, {repeat} runs)")
-    print(f"{html.count('<svg')} SVG figures")
+    if not extra_css:
+        print(f"{html.count('<svg')} SVG figures")
 
 
 def first_rendering(path: Path) -> None:

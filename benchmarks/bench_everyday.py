@@ -107,7 +107,11 @@ def one_run(path: Path, out: Path, numpy_rows: int | None = None) -> dict:
 
 
 PDF_ALONE = """
-import sys, weasyprint
+import ctypes.util, sys
+search = ctypes.util.find_library
+ctypes.util.find_library = lambda name: None  # imported as the run imports it: render.pdf.import_weasyprint
+import weasyprint
+ctypes.util.find_library = search
 html, attached, base = sys.argv[1:4]
 data = open(attached, "rb").read()
 weasyprint.HTML(string=open(html, encoding="utf-8").read(), base_url=base).write_pdf(

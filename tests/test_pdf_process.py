@@ -238,3 +238,82 @@ def test_the_warm_up_page_is_laid_out_only_while_no_report_waits(monkeypatch, wa
     monkeypatch.setattr(weasyprint, "HTML", counting)
     pdf_render._ready_weasyprint(None, "report.html.j2", lambda: waiting)
     assert laid_out == ([] if waiting else [pdf_render._WARM_UP_HTML])
+
+
+# WeasyPrint imported as the child imports it (render.pdf.import_weasyprint): without ctypes' library
+# search, which runs ldconfig, gcc and ld in subprocesses for every name WeasyPrint tries
+IMPORT_PROBE = textwrap.dedent("""
+    import ctypes.util, json, sys
+    real, searched = ctypes.util.find_library, []
+
+    def counting(name):
+        searched.append(name)
+        return real(name)
+
+    ctypes.util.find_library = counting
+    if sys.argv[1] == "simreport":
+        from simreport.render.pdf import import_weasyprint
+        weasyprint = import_weasyprint()
+    else:
+        import weasyprint
+    from weasyprint.text import ffi
+    libraries = sorted({line.split()[-1] for line in open("/proc/self/maps")
+                        if any(k in line for k in ("gobject", "pango", "harfbuzz", "fontconfig"))})
+    print(json.dumps({"searched": searched, "libraries": libraries,
+                      "subset": ffi.harfbuzz_subset is not None, "restored": ctypes.util.find_library is counting}))
+""")
+
+
+def _probe_import(how: str, tmp_path: Path) -> dict:
+    import json
+
+    script = tmp_path / "probe.py"
+    script.write_text(IMPORT_PROBE, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script), how], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_weasyprint_is_imported_without_a_library_search_and_opens_the_same_libraries(tmp_path):
+    plain, ours = _probe_import("plain", tmp_path), _probe_import("simreport", tmp_path)
+    assert plain["searched"], "a plain import searches (the cost this avoids)"
+    assert ours["searched"] == []
+    assert ours["libraries"] == plain["libraries"] and len(ours["libraries"]) >= 5
+    assert ours["subset"] == plain["subset"]
+    assert ours["restored"]  # the search is put back as it was
+
+
+def test_weasyprint_is_imported_with_the_search_where_only_the_search_finds_a_library(tmp_path):
+    """Where the loader cannot open WeasyPrint's libraries by name alone, the import runs again
+    with the search, and WeasyPrint's advice printed on the failed try is not shown."""
+    script = tmp_path / "fallback.py"
+    script.write_text(textwrap.dedent("""
+        import cffi, ctypes.util
+        real, refused = cffi.FFI.dlopen, []
+
+        def dlopen(self, name, flags=0):
+            if "skip_search_on_this_thread" in ctypes.util.find_library.__qualname__:
+                refused.append(name)
+                raise OSError(f"cannot load library {name!r} (refused by the test)")
+            return real(self, name, flags)
+
+        cffi.FFI.dlopen = dlopen
+        from simreport.render.pdf import import_weasyprint
+        weasyprint = import_weasyprint()
+        weasyprint.HTML(string="<p>ok</p>").write_pdf()
+        assert refused and ctypes.util.find_library.__qualname__ == "find_library", refused
+    """), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+
+
+def test_the_search_is_skipped_only_on_the_importing_thread():
+    import threading
+
+    answers = []
+    find = pdf_render.skip_search_on_this_thread(lambda name: f"lib{name}.so")
+    other = threading.Thread(target=lambda: answers.append(find("c")))
+    other.start()
+    other.join()
+    assert find("c") is None and answers == ["libc.so"]

@@ -28,8 +28,51 @@ class RefusedURL(RuntimeError):
     """Raised when a document asks for a resource from outside the package."""
 
 
+def import_weasyprint():
+    """WeasyPrint, imported without ctypes' library search on Linux; returns the module.
+
+    WeasyPrint opens Pango, HarfBuzz and fontconfig by trying several names each. For every
+    name that is not a file the dynamic loader opens itself, cffi asks
+    ``ctypes.util.find_library``, which on Linux runs ldconfig, gcc and ld in subprocesses
+    (about 50 of them: 0.16 of the 0.36 s the import takes here; Kozea/WeasyPrint#1125). Each
+    list also holds the loader's own name (``libpango-1.0.so.0``), the file the search would
+    have led to, so with the search answered "not found" on this thread WeasyPrint opens the
+    same libraries (other threads keep the real search). Where that fails (a library that
+    only the search finds), the import runs again with the search.
+    """
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    import ctypes.util
+    import io
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = skip_search_on_this_thread(search)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice before it fails
+            import weasyprint
+    except OSError:
+        ctypes.util.find_library = search
+        import weasyprint
+    finally:
+        ctypes.util.find_library = search
+    return weasyprint
+
+
+def skip_search_on_this_thread(search):
+    """``search`` (ctypes.util.find_library) that finds nothing when called on this thread."""
+    thread = threading.get_ident()
+
+    def find_library(name):
+        return None if threading.get_ident() == thread else search(name)
+
+    return find_library
+
+
 def local_fetcher(allowed_dirs: list[Path]):
     """A WeasyPrint URL fetcher allowing only data: URLs and files under ``allowed_dirs``."""
+    import_weasyprint()
     from weasyprint.urls import URLFetcher
 
     roots = [d.resolve() for d in allowed_dirs]
@@ -218,7 +261,7 @@ def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=N
     what a report uses (fonts, faces, a table, images, page counters) unless ``job_waiting()``
     says the report is already there to render: the page saves its first rendering less than
     the page itself costs."""
-    import weasyprint
+    weasyprint = import_weasyprint()
 
     make_environment(templates).get_template(template)
     if job_waiting is None or not job_waiting():
@@ -254,8 +297,7 @@ def render_pdf(result: ReportDocument, templates: str | Path | None = None, pdf_
     """
     import hashlib
 
-    import weasyprint
-
+    weasyprint = import_weasyprint()
     if pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; use one of {', '.join(PDF_VARIANTS)}")
     prepared = prepared or Prepared(result)

@@ -79,6 +79,22 @@ def check_templates(templates_dir: str | Path | None) -> None:
                 raise template_problem(exc, name) from None
 
 
+def compile_template(env: jinja2.Environment, name: str) -> None:
+    """Compile template ``name`` and every template it names (extends, include, import), as its
+    first render would; a name held in a variable is left to the render."""
+    from jinja2 import meta
+
+    todo, seen = [name], set()
+    while todo:
+        entry = todo.pop()
+        if entry in seen:
+            continue
+        seen.add(entry)
+        env.get_template(entry)
+        source = env.loader.get_source(env, entry)[0]
+        todo.extend(ref for ref in meta.find_referenced_templates(env.parse(source)) if ref)
+
+
 def render_template(env: jinja2.Environment, name: str, **context) -> str:
     """Render one template; any template failure becomes a :class:`TemplateProblem`
     naming the template file and line."""

@@ -18,9 +18,9 @@ from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from simreport.config import PDF_VARIANTS
+from simreport.config import PDF_VARIANTS, colorscale, default
 from simreport.render.documents import Prepared
-from simreport.render.environment import make_environment, render_template, shipped_templates
+from simreport.render.environment import compile_template, make_environment, render_template, shipped_templates
 from simreport.results import ReportDocument
 
 
@@ -257,13 +257,17 @@ _WARM_UP_HTML = (
 
 
 def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=None) -> None:
-    """Import WeasyPrint, compile the templates, and lay out and write a small page that uses
-    what a report uses (fonts, faces, a table, images, page counters) unless ``job_waiting()``
-    says the report is already there to render: the page saves its first rendering less than
-    the page itself costs."""
+    """Import WeasyPrint; compile the template and every template it names, and load plotly's
+    colour scales, as the report's first rendering would (0.06 s of it, python
+    benchmarks/bench_pdf.py --first); and lay out and write a small page that uses what a report
+    uses (fonts, faces, a table, images, page counters) unless ``job_waiting()`` says the report
+    is already there to render: the page saves its first rendering less than the page itself
+    costs."""
     weasyprint = import_weasyprint()
 
-    make_environment(templates).get_template(template)
+    compile_template(make_environment(templates), template)
+    colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
+
     if job_waiting is None or not job_waiting():
         weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simreport.config import default
-from simreport.engine import band_tasks, band_tiles, exact_moments
+from simreport.engine import band_tiles, exact_moments, thread_tasks
 from simreport.inputs import short_label
 from simreport.runners import on_threads
 
@@ -182,7 +182,7 @@ def agreement_pass(unit_a: np.ndarray, unit_b: np.ndarray, k: int, threshold: fl
                                  r0, c0, t)
                 tick()
 
-    partials = on_threads(band_tasks(n, tile_size), workers, lambda: AgreementPartial.empty(n, k, cap), run_one,
+    partials = on_threads(thread_tasks(n, tile_size), workers, lambda: AgreementPartial.empty(n, k, cap), run_one,
                           progress)
     total = partials[0]
     for other in partials[1:]:

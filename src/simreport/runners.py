@@ -27,6 +27,7 @@ from simreport.engine import (
     on_threads,
     run_task,
     single_threaded_blas,
+    thread_tasks,
 )
 from simreport.torch_engine import run_torch
 
@@ -49,7 +50,7 @@ def run_threads(unit: np.ndarray, settings: EngineSettings,
     While one thread is in its matrix product, another runs its reduction, so both
     cores stay busy. Each thread owns a partial; they are merged at the end.
     """
-    partials = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers,
+    partials = on_threads(thread_tasks(unit.shape[0], settings.tile_size), settings.workers,
                           lambda: Partial.empty(unit.shape[0], settings),
                           lambda task, partial, tick: run_task(unit, task, settings, partial, tick), progress)
     return merge_all(partials)

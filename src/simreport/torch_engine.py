@@ -637,10 +637,10 @@ class _CpuTiles:
 def _run_cpu(torch, unit: np.ndarray, settings: EngineSettings, precision: str,
              progress: ProgressCallback | None) -> tuple[Partial, _CpuTiles]:
     """All tiles on ``settings.workers`` threads, each with one torch thread for its products."""
-    from simreport.engine import band_tasks, merge_all, on_threads
+    from simreport.engine import merge_all, on_threads, thread_tasks
 
     tiles = _CpuTiles(torch, unit, settings, precision)
-    workers = on_threads(band_tasks(unit.shape[0], settings.tile_size), settings.workers, tiles.new_worker,
+    workers = on_threads(thread_tasks(unit.shape[0], settings.tile_size), settings.workers, tiles.new_worker,
                          tiles.run_task, progress)
     tiles.rechecked = sum(w["rechecked"] for w in workers)
     return merge_all([w["partial"] for w in workers]), tiles

@@ -362,3 +362,28 @@ def test_the_readied_child_leaves_no_template_to_compile_and_no_colour_scale_to_
     found = json.loads(done.stdout)
     assert found["readied"] >= 10 and found["compiled_later"] == []
     assert not [m for m in found["imported_later"] if m.split(".")[0] in ("plotly", "_plotly_utils", "narwhals")]
+
+
+def test_threads_importing_weasyprint_at_once_leave_the_search_as_it_was(tmp_path):
+    script = tmp_path / "threads.py"
+    script.write_text(textwrap.dedent("""
+        import ctypes.util, threading
+        real = ctypes.util.find_library
+        from simreport.render.pdf import import_weasyprint
+        start = threading.Barrier(8)
+
+        def importing():
+            start.wait()
+            import_weasyprint()
+
+        threads = [threading.Thread(target=importing) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        import weasyprint  # noqa: F401
+        assert ctypes.util.find_library is real, ctypes.util.find_library
+        assert real("c")
+    """), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -40,24 +40,28 @@ def import_weasyprint():
     same libraries (other threads keep the real search). Where that fails (a library that
     only the search finds), the import runs again with the search.
     """
-    if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
-        import weasyprint
-
-        return weasyprint
-    import ctypes.util
-    import io
-
-    search = ctypes.util.find_library
-    ctypes.util.find_library = skip_search_on_this_thread(search)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice before it fails
+    with _WEASYPRINT_IMPORT:  # one thread at a time sets the search aside and puts it back
+        if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
             import weasyprint
-    except OSError:
-        ctypes.util.find_library = search
-        import weasyprint
-    finally:
-        ctypes.util.find_library = search
-    return weasyprint
+
+            return weasyprint
+        import ctypes.util
+        import io
+
+        search = ctypes.util.find_library
+        ctypes.util.find_library = skip_search_on_this_thread(search)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice before it fails
+                import weasyprint
+        except OSError:
+            ctypes.util.find_library = search
+            import weasyprint
+        finally:
+            ctypes.util.find_library = search
+        return weasyprint
+
+
+_WEASYPRINT_IMPORT = threading.Lock()
 
 
 def skip_search_on_this_thread(search):

@@ -387,3 +387,22 @@ def test_threads_importing_weasyprint_at_once_leave_the_search_as_it_was(tmp_pat
     """), encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_in_process_warm_up_is_waited_for_and_stops_once_nobody_will_render(monkeypatch):
+    """The in-process renderer's thread is not a daemon (a process exiting while it was inside
+    Pango made the C++ runtime abort), and it stops between its steps once its caller is gone."""
+    import threading
+
+    renderer = pdf_render.PdfRenderer()
+    warm = [t for t in threading.enumerate() if t.name == "simreport-warm-pdf"]
+    assert warm and not any(t.daemon for t in warm)
+    renderer._done.wait(60)
+
+    steps = []
+    monkeypatch.setattr(pdf_render, "compile_template", lambda *a: steps.append("compile"))
+    monkeypatch.setattr(pdf_render, "colorscale", lambda *a: steps.append("colours"))
+    pdf_render._ready_weasyprint(None, "report.html.j2", wanted=lambda: False)
+    assert steps == []
+    pdf_render._ready_weasyprint(None, "report.html.j2", job_waiting=lambda: True)
+    assert steps == ["compile", "colours"]

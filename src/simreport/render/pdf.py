@@ -109,13 +109,18 @@ class PdfRenderer:
 
         def work() -> None:
             try:
-                _ready_weasyprint(templates, template)
+                _ready_weasyprint(templates, template, wanted=threading.main_thread().is_alive)
             except Exception:  # the real render reports any problem
                 pass
             finally:
                 self._done.set()
 
-        threading.Thread(target=work, name="simreport-warm-pdf", daemon=True).start()
+        # Not a daemon: the interpreter waits for it before it exits. A daemon thread still inside
+        # Pango or fontconfig while the process exits (a run that stops at once on bad input) made
+        # the C++ runtime abort ("terminate called without an active exception", exit -6): 1 of 224
+        # runs of tests/test_cli.py's bad inputs once WeasyPrint's import got faster, none in 700 since.
+        # The thread stops after its current step once the main thread is gone.
+        threading.Thread(target=work, name="simreport-warm-pdf", daemon=False).start()
 
     def submit(self, document: ReportDocument, templates: str | Path | None, pdf_variant: str,
                attachments: dict[str, bytes] | None, prepared: Prepared) -> None:
@@ -260,19 +265,20 @@ _WARM_UP_HTML = (
     '<text x="6" y="8" font-size="6">0.5</text></svg>')
 
 
-def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=None) -> None:
+def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=None,
+                      wanted=lambda: True) -> None:
     """Import WeasyPrint; compile the template and every template it names, and load plotly's
     colour scales, as the report's first rendering would (0.06 s of it, python
     benchmarks/bench_pdf.py --first); and lay out and write a small page that uses what a report
     uses (fonts, faces, a table, images, page counters) unless ``job_waiting()`` says the report
     is already there to render: the page saves its first rendering less than the page itself
-    costs."""
+    costs. ``wanted()`` false stops it between these steps (nobody will render)."""
     weasyprint = import_weasyprint()
-
+    if not wanted():
+        return
     compile_template(make_environment(templates), template)
     colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
-
-    if job_waiting is None or not job_waiting():
+    if wanted() and (job_waiting is None or not job_waiting()):
         weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
 
 

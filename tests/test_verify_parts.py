@@ -749,3 +749,24 @@ def test_a_comparison_is_recomputed_with_its_own_list_lengths():
     assert compare_results(recorded, json.loads(fresh.to_json())) == []
     defaults = compare_models(a, b)
     assert compare_results(recorded, json.loads(defaults.to_json())) != []  # the lengths do show
+
+
+# The shipped templates as of the version that last changed a PDF's pages. verify compares a PDF's
+# pages with a fresh rendering only when the PDF was written by its own version, so a template change
+# that changes any page must come with a new version: else an honest PDF written before the change
+# would be reported as edited.
+TEMPLATES_OF_VERSION = ("0.1.1", "935d271285c5d91a0b78b19f39c63823348ebbb472f9139bc411398cf0fb67a7")
+
+
+def test_a_template_change_is_recorded_with_the_version():
+    from simreport.render.environment import shipped_templates
+    from simreport.version import __version__
+
+    root = shipped_templates()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    version, recorded = TEMPLATES_OF_VERSION
+    assert (version, digest.hexdigest()) == (__version__, recorded), (
+        "the shipped templates (or the version) changed: if any PDF's pages change, give simreport a new version "
+        "(pyproject.toml and simreport/version.py), then record it and the new digest in TEMPLATES_OF_VERSION")

@@ -406,3 +406,30 @@ def test_the_in_process_warm_up_is_waited_for_and_stops_once_nobody_will_render(
     assert steps == []
     pdf_render._ready_weasyprint(None, "report.html.j2", job_waiting=lambda: True)
     assert steps == ["compile", "colours"]
+
+
+def test_with_another_thread_running_weasyprint_is_imported_as_it_is(tmp_path):
+    """Output is set aside during the quick import, so it is done only by a process's one thread:
+    another thread's print would be lost."""
+    script = tmp_path / "busy.py"
+    script.write_text(textwrap.dedent("""
+        import ctypes.util, sys, threading
+        real, searched = ctypes.util.find_library, []
+
+        def counting(name):
+            searched.append(name)
+            return real(name)
+
+        ctypes.util.find_library = counting
+        release = threading.Event()
+        other = threading.Thread(target=release.wait)
+        other.start()
+        out = sys.stdout
+        from simreport.render.pdf import import_weasyprint
+        import_weasyprint()
+        release.set()
+        other.join()
+        assert searched and sys.stdout is out, searched
+    """), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -38,10 +38,14 @@ def import_weasyprint():
     list also holds the loader's own name (``libpango-1.0.so.0``), the file the search would
     have led to, so with the search answered "not found" on this thread WeasyPrint opens the
     same libraries (other threads keep the real search). Where that fails (a library that
-    only the search finds), the import runs again with the search.
+    only the search finds), the import runs again with the search, and the advice WeasyPrint
+    prints on the failed try is not shown. Setting output aside is safe only while no other
+    thread could print, so this is done only by a process's one thread (the forked PDF
+    process, a command's render); otherwise WeasyPrint is imported as it is.
     """
     with _WEASYPRINT_IMPORT:  # one thread at a time sets the search aside and puts it back
-        if "weasyprint" in sys.modules or not sys.platform.startswith("linux"):
+        if ("weasyprint" in sys.modules or not sys.platform.startswith("linux")
+                or threading.active_count() > 1):
             import weasyprint
 
             return weasyprint

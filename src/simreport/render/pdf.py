@@ -36,46 +36,40 @@ def import_weasyprint():
     ``ctypes.util.find_library``, which on Linux runs ldconfig, gcc and ld in subprocesses
     (about 50 of them: 0.16 of the 0.36 s the import takes here; Kozea/WeasyPrint#1125). Each
     list also holds the loader's own name (``libpango-1.0.so.0``), the file the search would
-    have led to, so with the search answered "not found" on this thread WeasyPrint opens the
-    same libraries (other threads keep the real search). Where that fails (a library that
-    only the search finds), the import runs again with the search, and the advice WeasyPrint
-    prints on the failed try is not shown. Setting output aside is safe only while no other
-    thread could print, so this is done only by a process's one thread (the forked PDF
-    process, a command's render); otherwise WeasyPrint is imported as it is.
+    have led to, so with the search answered "not found" WeasyPrint opens the same libraries.
+    Where that fails (a library that only the search finds), the import runs again with the
+    search, and the advice WeasyPrint prints on the failed try is not shown. Both the search
+    and standard output are the process's, so this is done only by a process's one thread (the
+    forked PDF process, a command's render); otherwise WeasyPrint is imported as it is.
     """
-    with _WEASYPRINT_IMPORT:  # one thread at a time sets the search aside and puts it back
-        if ("weasyprint" in sys.modules or not sys.platform.startswith("linux")
-                or threading.active_count() > 1):
-            import weasyprint
+    if "weasyprint" in sys.modules or not sys.platform.startswith("linux") or not one_thread():
+        import weasyprint
 
-            return weasyprint
-        import ctypes.util
-        import io
-
-        search = ctypes.util.find_library
-        ctypes.util.find_library = skip_search_on_this_thread(search)
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice before it fails
-                import weasyprint
-        except OSError:
-            ctypes.util.find_library = search
-            import weasyprint
-        finally:
-            ctypes.util.find_library = search
         return weasyprint
+    import ctypes.util
+    import io
+
+    search = ctypes.util.find_library
+    ctypes.util.find_library = _find_nothing
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # WeasyPrint prints its advice before it fails
+            import weasyprint
+    except OSError:
+        ctypes.util.find_library = search
+        import weasyprint
+    finally:
+        ctypes.util.find_library = search
+    return weasyprint
 
 
-_WEASYPRINT_IMPORT = threading.Lock()
+def _find_nothing(name: str) -> None:
+    """ctypes.util.find_library while :func:`import_weasyprint` sets the search aside."""
+    return None
 
 
-def skip_search_on_this_thread(search):
-    """``search`` (ctypes.util.find_library) that finds nothing when called on this thread."""
-    thread = threading.get_ident()
-
-    def find_library(name):
-        return None if threading.get_ident() == thread else search(name)
-
-    return find_library
+def one_thread() -> bool:
+    """Whether this process runs one thread only (nothing else can print, import or search)."""
+    return threading.active_count() == 1
 
 
 def local_fetcher(allowed_dirs: list[Path]):
@@ -284,7 +278,7 @@ def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=N
     if not wanted():
         return
     compile_template(make_environment(templates), template)
-    if threading.active_count() == 1 if alone is None else alone:
+    if one_thread() if alone is None else alone:
         colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
     if wanted() and (job_waiting is None or not job_waiting()):
         weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
@@ -298,7 +292,7 @@ def warm_up(templates: str | Path | None = None, template: str = "report.html.j2
     calls this before the test runs; failures here are ignored: the real render reports them.
     """
     if separate_process and hasattr(os, "fork") and sys.platform.startswith("linux") \
-            and threading.active_count() == 1:
+            and one_thread():
         try:
             return ForkedPdfRenderer(templates, template)
         except OSError:  # no process or pipe to be had (a process limit, say): ready it here instead

@@ -6,6 +6,7 @@ Usage:
     python benchmarks/bench_pdf.py --json r.json --first --repeat 5
     python benchmarks/bench_pdf.py --json r.json --figures --repeat 9
     python benchmarks/bench_pdf.py --json r.json --extra-css "@page { @top-left { width: auto } }" --repeat 12
+    python benchmarks/bench_pdf.py --import --repeat 5
 
 Renders the same results JSON several times in one process (after one untimed rendering
 that loads WeasyPrint and the fonts) and prints the CPU seconds of each (process time: a
@@ -27,6 +28,11 @@ and with CSS appended to its style sheet, alternately. For example, the margin b
 (print.css) against WeasyPrint's own sharing out of the width, which measures their text on
 every page: ``--extra-css "@page { @top-left { width: auto } @top-right { width: auto }
 @bottom-left { width: auto } @bottom-center { width: auto } }"``.
+
+``--import`` times importing WeasyPrint in ``--repeat`` pairs of fresh processes, alternately:
+a plain ``import weasyprint``, and ``render.pdf.import_weasyprint()`` as the PDF process imports
+it (without ctypes' library search); simreport's own modules are imported first, untimed.
+Medians of wall seconds.
 """
 
 from __future__ import annotations
@@ -50,10 +56,13 @@ def main() -> None:
     parser.add_argument("--first", action="store_true", help="the first rendering in fresh processes")
     parser.add_argument("--figures", action="store_true", help="the PDF with and without its SVG figures")
     parser.add_argument("--extra-css", metavar="CSS", help="the PDF with and without this CSS appended")
+    parser.add_argument("--import", dest="imports", action="store_true", help="WeasyPrint's import, both ways")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one --first process
     args = parser.parse_args()
     if args.child is not None:
         return first_rendering(args.child)
+    if args.imports:
+        return import_times(args.repeat)
 
     import simreport
     from simreport.render.pdf import render_pdf
@@ -125,6 +134,33 @@ def variants_cost(document, repeat: int, extra_css: str | None) -> None:
         print(f"{name:24s} CPU s median {statistics.median(values):.3f} (min {min(values):.3f}, {repeat} runs)")
     if not extra_css:
         print(f"{html.count('<svg')} SVG figures")
+
+
+IMPORT_CHILD = """
+import sys, time
+from simreport.render import pdf
+start = time.perf_counter()
+if sys.argv[1] == "plain":
+    import weasyprint
+else:
+    pdf.import_weasyprint()
+print(time.perf_counter() - start)
+"""
+
+
+def import_times(repeat: int) -> None:
+    """Wall seconds of WeasyPrint's import in fresh processes: plain, and as the PDF process does it."""
+    import subprocess
+    import sys
+
+    seconds: dict[str, list[float]] = {"plain": [], "import_weasyprint": []}
+    for _ in range(repeat):
+        for way in seconds:
+            done = subprocess.run([sys.executable, "-c", IMPORT_CHILD, way], check=True, capture_output=True,
+                                  text=True)
+            seconds[way].append(float(done.stdout.split()[-1]))
+    for way, values in seconds.items():
+        print(f"{way:18s} median {statistics.median(values):.3f} s ({' '.join(f'{v:.3f}' for v in values)})")
 
 
 def first_rendering(path: Path) -> None:

@@ -163,7 +163,28 @@ def test_a_model_compared_with_itself_is_stated_and_not_informative():
     assert c.agreement["sameness"]["identical_vectors"]
     assert {f.status for f in c.findings} == {"na"}
     assert all(f.note == "not informative" for f in c.findings)
-    assert c.summary["own_status"] == "pass" and c.summary["counts"]["na"] == len(COMPARE_CHECKS)
+    assert c.summary["own_status"] == "na" and c.summary["counts"]["na"] == len(COMPARE_CHECKS)
+    assert c.summary["status"] == max(c.summary["models"], key=["pass", "warn", "fail"].index)  # the models' own
+
+
+def test_a_comparison_that_judged_nothing_is_not_a_pass_and_older_files_still_read():
+    from simreport.render.compare_context import governance_section
+    from simreport.results import checked_document
+    from simreport.schema import SchemaViolation
+
+    x = from_array(unit_rows(120, 32, 21))
+    data = json.loads(compare_embeddings(x, x, TestOptions(display_cap=40)).to_json())
+    assert data["summary"]["own_status"] == "na"
+    older = json.loads(json.dumps(data))  # as 0.1.1 wrote it: "pass" for a comparison that judged nothing
+    older["tool"]["version"] = "0.1.1"
+    older["summary"]["own_status"] = "pass"
+    document = checked_document(older, "old.json")
+    assert document.summary["own_status"] == "pass"  # read as written, not taken for an edited file
+    assert governance_section(document, document.a, document.b, "SC-x")["own_word"] == "not informative"
+    edited = json.loads(json.dumps(data))  # the same wording in a file of this version is an edit
+    edited["summary"]["own_status"] = "pass"
+    with pytest.raises(SchemaViolation, match="own_status 'pass' where its findings give 'na'"):
+        checked_document(edited, "new.json")
 
 
 def test_a_comparison_is_as_bad_as_its_worst_model():

@@ -755,7 +755,7 @@ def test_a_comparison_is_recomputed_with_its_own_list_lengths():
 # pages with a fresh rendering only when the PDF was written by its own version, so a template change
 # that changes any page must come with a new version: else an honest PDF written before the change
 # would be reported as edited.
-TEMPLATES_OF_VERSION = ("0.1.1", "935d271285c5d91a0b78b19f39c63823348ebbb472f9139bc411398cf0fb67a7")
+TEMPLATES_OF_VERSION = ("0.1.2", "935d271285c5d91a0b78b19f39c63823348ebbb472f9139bc411398cf0fb67a7")
 
 
 def test_a_template_change_is_recorded_with_the_version():

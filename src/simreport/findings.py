@@ -481,10 +481,19 @@ def summary_of(findings: list[Finding]) -> dict:
             "counts": {status: sum(f.status == status for f in findings) for status in ("pass", "warn", "fail", "na")}}
 
 
+def own_comparison_status(judged: list[Finding]) -> str:
+    """The comparison's own outcome: the worst of its checks, or 'na' when none of them could be
+    assessed (two models giving identical vectors): a comparison that judged nothing never
+    reads as a pass."""
+    statuses = [f.status for f in judged]
+    return worst(statuses) if any(s != "na" for s in statuses) else "na"
+
+
 def comparison_summary(judged: list[Finding], model_statuses: list[str]) -> dict:
-    """The comparison's outcome: the worst of its own checks and of each model's own outcome."""
+    """The comparison's outcome: the worst of its own checks (:func:`own_comparison_status`) and of
+    each model's own outcome."""
     counts = {s: sum(f.status == s for f in judged) for s in ("pass", "warn", "fail", "na")}
-    own = worst(f.status for f in judged)
+    own = own_comparison_status(judged)
     return {"status": worst([own, *model_statuses]), "own_status": own, "counts": counts,
             "models": list(model_statuses)}
 

@@ -64,7 +64,8 @@ def line(data: dict) -> str:
     tally = f"{counts.get('pass', 0)} pass, {counts.get('warn', 0)} warn, {counts.get('fail', 0)} fail"
     if data["kind"] == "comparison":  # overall: the worst of the comparison and the two models
         models = ", ".join(f"{name} {status.upper()}" for name, status in data["models"].items())
-        text = (f"simreport: {data['gate_status'].upper()} (comparison {data['comparison_status'].upper()}: {tally}; "
+        own = "NOT INFORMATIVE" if data["comparison_status"] == "na" else data["comparison_status"].upper()
+        text = (f"simreport: {data['gate_status'].upper()} (comparison {own}: {tally}; "
                 f"models {models})")
     else:
         text = f"simreport: {data['status'].upper()} ({tally})"

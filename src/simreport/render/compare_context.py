@@ -216,7 +216,7 @@ def _file_names(path: str) -> str:
 
 def governance_section(comparison: Comparison, a: Result, b: Result, report_id: str) -> dict:
     """Same-sides statement, findings and actions (the comparison's and each model's), sign-off, threshold set."""
-    from simreport.findings import worst
+    from simreport.findings import own_comparison_status
 
     names, ag, params = comparison.names, comparison.agreement, comparison.parameters
     info = comparison.report or {}
@@ -237,13 +237,12 @@ def governance_section(comparison: Comparison, a: Result, b: Result, report_id: 
             entry["title"] = f"{prefix}: {name}: {entry['title']}"
             entry["anchor"] = "summary"
             actions.append(entry)
-    own = comparison.summary.get("own_status") or worst(f.status for f in comparison.findings)
+    own = own_comparison_status(comparison.findings)  # from the findings: files before 0.1.2 said "pass" for "na"
     return {
         "sameness": sameness, "actions": actions, "signoff": governance.signoff(info, report_id),
         "threshold_set": governance.threshold_set_rows(identity),
         "threshold_set_line": governance.threshold_set_line(identity) if identity else "",
-        "own_word": ("not informative" if comparison.findings and all(f.status == "na" for f in comparison.findings)
-                     else STATUS_WORDS[own].lower()),
+        "own_word": "not informative" if own == "na" else STATUS_WORDS[own].lower(),
         "compare_thresholds": governance.limit_rows(params["thresholds"], list(COMPARE_CHECKS), identity),
     }
 

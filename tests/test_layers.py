@@ -3,7 +3,7 @@
 Every ``import`` in ``src/simreport`` is read with :mod:`ast`, the ones inside functions
 included, so a lazy import cannot hide an upward arrow. Layers, bottom to top:
 
-    errors                 the one error base (and the version, and the documents' JSON Schema)
+    errors                 the one error base (and the version, the documents' JSON Schema, the stage log)
     findings, config       the checks and the one option schema
     compute                inputs, prepare, models, engine, runners, kernels, tile_numpy, views, clusters,
                            agreement, output
@@ -25,7 +25,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PACKAGE = SRC / "simreport"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("errors", ("simreport.errors", "simreport.version", "simreport.schema")),
+    ("errors", ("simreport.errors", "simreport.version", "simreport.schema", "simreport.stages")),
     ("schema", ("simreport.findings", "simreport.config", "simreport.numbers", "simreport.threshold_set")),
     ("compute", ("simreport.kernels", "simreport.tile_numpy", "simreport.engine", "simreport.runners",
                  "simreport.dask_runner", "simreport.inputs", "simreport.models", "simreport.views",

@@ -80,6 +80,27 @@ def test_the_child_renders_the_pdf_the_parent_would_have(embeddings, tmp_path):
     assert in_process_pdf(tmp_path / "r.json") == (tmp_path / "r.pdf").read_bytes()
 
 
+def test_the_stage_log_follows_both_processes_in_order(embeddings, tmp_path):
+    """What benchmarks/bench_everyday.py reads: the parent's stages and the PDF process's, each once."""
+    log = tmp_path / "stages.txt"
+    done = program("run", embeddings, "-o", tmp_path / "r", "--format", "json,html,pdf", "--quiet", cwd=tmp_path,
+                   REFUSE_IN_PARENT="1", SIMREPORT_STAGE_LOG=str(log))
+    assert done.returncode == 0, done.stderr
+    lines = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert all(len(fields) == 3 for fields in lines), lines
+    names = [fields[0] for fields in lines]
+    at = {name: float(when) for name, when, _ in lines}
+    child = ["pdf:forked", "pdf:imported", "pdf:readied", "pdf:job", "pdf:rendered"]
+    parent = ["start", "loaded", "tested", "json", "html", "pdf", "written"]
+    assert sorted(names) == sorted(set(names)) and set(child + parent) <= set(names), names
+    for steps in (child, parent):
+        assert [at[s] for s in steps] == sorted(at[s] for s in steps), steps
+    assert at["tested"] <= at["pdf:job"] <= at["pdf:rendered"] <= at["pdf"]  # the job waits for the results
+    quiet = program("run", embeddings, "-o", tmp_path / "q", "--format", "pdf", "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["q.pdf", "r.html", "r.json", "r.pdf", "stages.txt"])
+
+
 @pytest.mark.parametrize("failure", ["FAIL_IN_CHILD", "DIE_IN_CHILD"])
 def test_a_failing_child_costs_only_time(embeddings, tmp_path, failure):
     done = program("run", embeddings, "-o", tmp_path / "r", "--format", "json,pdf", "--quiet", cwd=tmp_path,

@@ -33,6 +33,7 @@ from simreport.inputs import Embeddings, labels_text
 from simreport.output import terminate_as_interrupt, write_all
 from simreport.render.environment import TemplateProblem, check_templates
 from simreport.results import ReportDocument, Result
+from simreport.stages import stage
 
 
 class UsageProblem(click.UsageError):
@@ -343,17 +344,6 @@ def load_signer(certificate: Path | None, formats: list[str]):
         return load_signer(certificate, passphrase)
     except (SigningError, SigningUnavailable) as exc:
         raise UsageProblem(f"--sign: {exc}") from None
-
-
-def stage(name: str) -> None:
-    """Note the wall-clock time a stage ended, when SIMREPORT_STAGE_LOG names a file
-    (benchmarks/bench_everyday.py reads it to break a run down into stages)."""
-    log = os.environ.get("SIMREPORT_STAGE_LOG")
-    if log:
-        import time
-
-        with open(log, "a", encoding="utf-8") as stream:
-            stream.write(f"{name} {time.time():.6f} {time.process_time():.6f}\n")
 
 
 SEPARATE_PDF_PROCESS = False  # set by cli.entry: the program owns its process, so the PDF may render in a fork

@@ -22,6 +22,7 @@ from simreport.config import PDF_VARIANTS, colorscale, default
 from simreport.render.documents import Prepared
 from simreport.render.environment import compile_template, make_environment, render_template, shipped_templates
 from simreport.results import ReportDocument
+from simreport.stages import stage
 
 
 class RefusedURL(RuntimeError):
@@ -217,6 +218,7 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
     import pickle
 
     answer = b""  # the parent reads an empty answer as a failure
+    stage("pdf:forked")
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it then closes the pipe
         null = os.open(os.devnull, os.O_WRONLY)  # the caller's output pipes close when the parent exits, not later
@@ -231,10 +233,12 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
             pass
         with open(job_read, "rb", closefd=True) as pipe:
             job = pipe.read()
+        stage("pdf:job")
         if job:  # empty: the parent stopped (bad input, an interrupt) before it had a PDF to render
             document, json_bytes, templates, pdf_variant, attachments = pickle.loads(job)
             answer = _RENDERED + render_pdf(document, templates, pdf_variant, attachments,
                                             prepared=Prepared(document, json_bytes))
+            stage("pdf:rendered")
     except BaseException:  # anything at all: the parent renders again and reports it
         answer = b""
     try:
@@ -275,13 +279,16 @@ def _ready_weasyprint(templates: str | Path | None, template: str, job_waiting=N
     thread: the forked PDF process): two threads importing one package's modules at once can
     deadlock in its package import, as scipy's did (see clusters.import_scipy_here)."""
     weasyprint = import_weasyprint()
+    stage("pdf:imported")
     if not wanted():
         return
     compile_template(make_environment(templates), template)
     if one_thread() if alone is None else alone:
         colorscale(default("render", "color_scale"))  # plotly's colour scales (the heatmaps'), imported on first use
+    stage("pdf:readied")
     if wanted() and (job_waiting is None or not job_waiting()):
         weasyprint.HTML(string=_WARM_UP_HTML).write_pdf()
+        stage("pdf:warm-up")
 
 
 def warm_up(templates: str | Path | None = None, template: str = "report.html.j2",

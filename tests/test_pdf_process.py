@@ -99,6 +99,11 @@ def test_the_stage_log_follows_both_processes_in_order(embeddings, tmp_path):
     quiet = program("run", embeddings, "-o", tmp_path / "q", "--format", "pdf", "--quiet", cwd=tmp_path)
     assert quiet.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["q.pdf", "r.html", "r.json", "r.pdf", "stages.txt"])
+    # a log that cannot be written (here a folder) is skipped; the run and its PDF process go on
+    unwritable = program("run", embeddings, "-o", tmp_path / "u", "--format", "json,pdf", "--quiet", cwd=tmp_path,
+                         REFUSE_IN_PARENT="1", SIMREPORT_STAGE_LOG=str(tmp_path))
+    assert unwritable.returncode == 0 and unwritable.stderr == "", unwritable.stderr
+    assert in_process_pdf(tmp_path / "u.json") == (tmp_path / "u.pdf").read_bytes()
 
 
 @pytest.mark.parametrize("failure", ["FAIL_IN_CHILD", "DIE_IN_CHILD"])

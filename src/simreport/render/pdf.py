@@ -218,8 +218,8 @@ def _pdf_child(job_read: int, result_write: int, templates: str | Path | None, t
     import pickle
 
     answer = b""  # the parent reads an empty answer as a failure
-    stage("pdf:forked")
     try:
+        stage("pdf:forked")
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the parent's to handle; it then closes the pipe
         null = os.open(os.devnull, os.O_WRONLY)  # the caller's output pipes close when the parent exits, not later
         os.dup2(null, 1)

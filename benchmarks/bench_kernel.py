@@ -1,7 +1,7 @@
 """Does the numba kernel earn its place? The per-tile reduction, fused vs plain numpy.
 
 Usage:
-    python benchmarks/bench_kernel.py [--tile 2048] [--dim 384]
+    python benchmarks/bench_kernel.py [--tile 2048] [--dim 384] [--parts]
 
 For one off-diagonal tile it prints nanoseconds per pair for: the single-threaded float32
 product that makes the tile; simreport's fused reduction (the numba kernel, which takes each
@@ -15,7 +15,9 @@ looks for the column of a row's max only in a row whose nearest neighbour may ch
 fused line is timed as in most of a pass, where no row's does, and the worst case (a band's
 first tile, where every row's does) is printed too.
 The reduction runs on one core while the other computes the next product, so it must
-stay well below the product's cost for the pass to reach the 1.3x target.
+stay well below the product's cost for the pass to reach the 1.3x target. ``--parts`` adds the
+fused reduction's row steps, each alone over the same tile: the exact 2,000-bin histogram's
+counting is about half of the fused line (one scattered increment a pair).
 """
 
 from __future__ import annotations
@@ -39,10 +41,45 @@ def best_of(fn, repeat: int = 5) -> float:
     return min(times)
 
 
+def step_seconds(tile: np.ndarray) -> dict[str, float]:
+    """Seconds for each row step of kernels.reduce_tile run alone over every row of ``tile``."""
+    from numba import njit
+
+    @njit(nogil=True)
+    def extremes(tile):  # each row's max and min (integer keys, vectorised)
+        total = np.float32(0.0)
+        for a in range(tile.shape[0]):
+            hi, lo = kernels._row_max_min(tile[a])
+            total += hi - lo
+        return total
+
+    @njit(nogil=True)
+    def columns(tile):  # per-column block max and sum, best row so far
+        n = tile.shape[1]
+        block_max, block_sum = np.full(n, np.float32(-np.inf)), np.zeros(n, np.float32)
+        col_best, col_idx = np.full(n, np.float32(-np.inf)), np.zeros(n, np.int32)
+        for a in range(tile.shape[0]):
+            kernels._column_pass(tile[a], np.int32(a), block_max, block_sum, col_best, col_idx)
+        return block_sum[0]
+
+    @njit(nogil=True)
+    def histogram(tile):  # bin numbers and squares, then the 2,000-bin counts
+        n = tile.shape[1]
+        bins, counts, squares = np.empty(n, np.int32), np.zeros((2, 2000), np.int32), np.float32(0.0)
+        for a in range(tile.shape[0]):
+            squares += kernels._histogram_pass(tile[a], bins, counts)
+        return squares
+
+    return {"row max and min": best_of(lambda: extremes(tile)),
+            "column accumulators (grid block max and sum, each column's best row)": best_of(lambda: columns(tile)),
+            "histogram (bin numbers and squares, then counting into 2,000 bins)": best_of(lambda: histogram(tile))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tile", type=int, default=2048)
     parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--parts", action="store_true", help="also time the fused reduction's row steps alone")
     args = parser.parse_args()
     t, d = args.tile, args.dim
     n = 8 * t
@@ -95,6 +132,14 @@ def main() -> None:
     print(f"With 2 threads the pass costs about (product + reduction) / 2 per pair: "
           f"fused {(product + fused_s) / product:.2f}x the 1-core product, "
           f"numpy {(product + numpy_s) / product:.2f}x.")
+    if args.parts:
+        print()
+        print("The fused reduction's row steps, each alone over the same tile (best of 5, ns / pair): the rest of "
+              "the fused line is the per-row bookkeeping (nearest neighbour, extremes, thresholds, lists).")
+        print("| step | ns / pair |")
+        print("|---|---:|")
+        for name, seconds in step_seconds(tile).items():
+            print(f"| {name} | {seconds / pairs * 1e9:.2f} |")
 
 
 if __name__ == "__main__":

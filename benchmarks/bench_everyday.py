@@ -201,8 +201,9 @@ def main() -> None:
             row = {key: statistics.median(r[key] for r in runs) for key in ("total", "cpu", *STAGES)}
             row["child"] = {mark: statistics.median(r["child"][mark] for r in runs) for mark in
                             ("results", *CHILD_MARKS) if all(mark in r["child"] for r in runs)}
-            row["render"] = statistics.median(r["child"]["rendered"] - r["child"]["job"] for r in runs
-                                              if {"job", "rendered"} <= set(r["child"]))
+            rendering = [r["child"]["rendered"] - r["child"]["job"] for r in runs
+                         if {"job", "rendered"} <= set(r["child"])]
+            row["render"] = statistics.median(rendering) if rendering else None  # None: no forked PDF process
             row["n"], row["bytes"] = n, runs[-1]["bytes"]
             row["pdf_alone"] = pdf_alone(tmp_path / "report.json", tmp_path)
             if n >= 50_000:
@@ -239,7 +240,8 @@ def main() -> None:
     for r in rows:
         marks = " | ".join(f"{r['child'][m]:.2f}" if m in r["child"] else "" for m in
                            ("forked", "imported", "readied", "results", "job", "rendered"))
-        print(f"| {r['n']:,} | {marks} | {r['render']:.2f} | {r['total']:.2f} |")
+        rendering = "" if r["render"] is None else f"{r['render']:.2f}"
+        print(f"| {r['n']:,} | {marks} | {rendering} | {r['total']:.2f} |")
     for r in rows:
         if "floor" in r:
             cores = os.cpu_count() or 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import numpy as np
@@ -88,6 +89,44 @@ def test_the_json_is_serialised_once_and_every_document_carries_those_bytes(tmp_
     digest = hashlib.sha256(written).hexdigest()[:16].upper()
     report_id = "SR-" + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
     assert report_id in html and report_id in reader.pages[0].extract_text().replace("\x00", "")
+
+
+COUNTING_PROGRAM = """
+import sys
+from simreport import results
+real = results.ReportDocument.to_json
+def counted(self, *args, **kwargs):
+    sys.stderr.write(f"to_json {type(self).__name__}\\n")  # the program leaves by os._exit: no atexit
+    return real(self, *args, **kwargs)
+results.ReportDocument.to_json = counted
+sys.argv = ["simreport", *sys.argv[1:]]
+from simreport.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_command_serialises_its_json_once_outcome_line_included(tmp_path, command):
+    """One serialisation per run: the files, the report ID, the PDF's attachment and the outcome
+    line (--summary-json) all use the same bytes."""
+    import subprocess
+    import sys
+
+    np.save(tmp_path / "e.npy", np.random.default_rng(4).standard_normal((150, 16)).astype(np.float32))
+    inputs = [str(tmp_path / "e.npy")] * (2 if command == "compare" else 1)
+    done = subprocess.run([sys.executable, "-c", COUNTING_PROGRAM, command, *inputs, "-o", str(tmp_path / "r"),
+                           "--format", "json,html,pdf", "--quiet", "--summary-json"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    if command == "run":
+        assert lines == ["to_json Result"], done.stderr
+    else:  # the comparison's own JSON once (each model's context still serialises that model's results for its ID)
+        assert lines.count("to_json Comparison") == 1 and set(lines) == {"to_json Comparison", "to_json Result"}, lines
+    written = (tmp_path / "r.json").read_bytes()
+    digest = hashlib.sha256(written).hexdigest()[:16].upper()
+    prefix = "SC-" if command == "compare" else "SR-"
+    assert json.loads(done.stdout)["report_id"] == prefix + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
 
 
 def test_bars_are_one_path_with_a_rectangle_each():

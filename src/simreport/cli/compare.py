@@ -14,7 +14,6 @@ from simreport.cli.shared import (
     configure,
     console,
     data_attachments,
-    finish,
     guard,
     input_options,
     outcome_options,
@@ -23,7 +22,7 @@ from simreport.cli.shared import (
     progress_bar,
     test_options,
     warm_up,
-    write_documents,
+    write_and_finish,
 )
 from simreport.compare import CompareOptions
 from simreport.findings import split_thresholds
@@ -103,8 +102,7 @@ def compare(inputs: tuple[Path, ...], prefix: Path | None, labels_file: Path | N
                       [e.block if e is not None else None for e in embedded], quiet)
     attach_embedded(comparison, embedded)
     extra = data_attachments(data_a, comparison) if config["render"]["attach_data"] else None
-    paths = write_documents(comparison, prefix, config["render"], extra, warm, signer=kw["signer"])
-    finish(comparison, paths, config, kw)
+    write_and_finish(comparison, prefix, config, kw, extra, warm)
 
 
 

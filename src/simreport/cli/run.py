@@ -12,7 +12,6 @@ from simreport.cli.shared import (
     UsageProblem,
     configure,
     data_attachments,
-    finish,
     guard,
     input_options,
     outcome_options,
@@ -21,7 +20,7 @@ from simreport.cli.shared import (
     stage,
     test_options,
     warm_up,
-    write_documents,
+    write_and_finish,
 )
 from simreport.inputs import load_embeddings
 
@@ -64,7 +63,7 @@ def run(input_path: Path, prefix: Path | None, labels_file: Path | None, label_c
     if embedded is not None:
         result.attach_model(embedded.block, embedded.seconds)
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    finish(result, write_documents(result, prefix, config["render"], extra, warm, signer=kw["signer"]), config, kw)
+    write_and_finish(result, prefix, config, kw, extra, warm)
 
 
 DEMO_TITLE = "Cosine similarity test: demo (all-MiniLM-L6-v2 on 296 short texts)"
@@ -95,4 +94,4 @@ def demo(prefix: Path, **kw) -> None:
     data = load_demo()
     result = run_with_progress(data, options, kw["quiet"])
     extra = data_attachments(data, result) if config["render"]["attach_data"] else None
-    finish(result, write_documents(result, prefix, config["render"], extra, warm, signer=kw["signer"]), config, kw)
+    write_and_finish(result, prefix, config, kw, extra, warm)

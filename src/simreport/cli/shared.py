@@ -201,12 +201,25 @@ def outcome_options(fn: Callable) -> Callable:
     return stacked(options)(fn)
 
 
-def finish(document: ReportDocument, paths: list[Path], config: dict, kw: dict) -> None:
+def write_and_finish(document: ReportDocument, prefix: Path, config: dict, kw: dict,
+                     attachments: dict[str, bytes] | None = None, warm=None) -> None:
+    """Write every requested format (:func:`write_documents`), then :func:`finish`: the outcome
+    line names the report ID of the JSON bytes just written, serialised once for both."""
+    from simreport.render.documents import Prepared
+
+    prepared = Prepared(document)
+    paths = write_documents(document, prefix, config["render"], attachments, warm, signer=kw["signer"],
+                            prepared=prepared)
+    finish(document, paths, config, kw, report_id=prepared.report_id)
+
+
+def finish(document: ReportDocument, paths: list[Path], config: dict, kw: dict, report_id: str | None = None) -> None:
     """After every file is written: log to MLflow when asked, print the one-line outcome on
-    stdout, and exit 4 when the outcome reaches --fail-on."""
+    stdout, and exit 4 when the outcome reaches --fail-on. ``report_id``: the ID of the JSON as
+    written, when the caller has it (else the document is serialised again for it)."""
     from simreport.cli import outcome
 
-    data = outcome.summary(document, paths, config["ci"]["fail_on"])
+    data = outcome.summary(document, paths, config["ci"]["fail_on"], report_id)
     run, failure = kw.get("mlflow_run"), None
     if run is not None:
         from simreport.integrations.mlflow import log_to_mlflow
@@ -360,19 +373,22 @@ def warm_up(render: dict, template: str = "report.html.j2"):
 
 
 def write_documents(document: ReportDocument, prefix: Path, render: dict,
-                    attachments: dict[str, bytes] | None = None, warm=None, signer=None) -> list[Path]:
+                    attachments: dict[str, bytes] | None = None, warm=None, signer=None,
+                    prepared=None) -> list[Path]:
     """Render every requested format in memory, then write them all at once.
 
     ``render`` is the configuration's [render] section (formats, templates, pdf_variant,
     plotlyjs); ``attachments`` are extra files for the PDF; ``warm``: the PDF renderer from
     :func:`warm_up` (it gets the PDF's work first, so a forked one renders while this
-    process writes the other formats).
+    process writes the other formats); ``prepared``: the document's
+    :class:`~simreport.render.documents.Prepared` when the caller made it (else made here).
     """
     from simreport.render.documents import Prepared
 
     templates = render.get("templates")
     files: dict[Path, bytes] = {}
-    prepared = Prepared(document)  # the JSON serialised once, the shared template data built once
+    if prepared is None:
+        prepared = Prepared(document)  # the JSON serialised once, the shared template data built once
     if "pdf" in render["formats"]:
         if warm is None:
             from simreport.render.pdf import PdfRenderer

@@ -36,14 +36,14 @@ def reaches(status: str, fail_on: str) -> bool:
     return fail_on != "never" and _LEVEL[status] >= _LEVEL[fail_on]
 
 
-def summary(document, files: list[Path], fail_on: str, report_id: str | None = None) -> dict:
+def summary(document, files: list[Path], fail_on: str, report_id: str) -> dict:
     """The outcome of one run as plain data (what ``--summary-json`` prints); ``report_id``: the
-    ID of the JSON as written, when known (else the document is serialised for it)."""
+    ID of the JSON as written (the document is not serialised again for it)."""
     status = gate_status(document)
     out = {
         "status": document.status,
         "counts": dict(document.summary["counts"]),
-        "report_id": report_id or document.report_id(),
+        "report_id": report_id,
         "kind": "comparison" if getattr(document, "results", None) else "run",
         "files": [str(p) for p in files],
         "fail_on": fail_on,

@@ -213,10 +213,10 @@ def write_and_finish(document: ReportDocument, prefix: Path, config: dict, kw: d
     finish(document, paths, config, kw, report_id=prepared.report_id)
 
 
-def finish(document: ReportDocument, paths: list[Path], config: dict, kw: dict, report_id: str | None = None) -> None:
+def finish(document: ReportDocument, paths: list[Path], config: dict, kw: dict, report_id: str) -> None:
     """After every file is written: log to MLflow when asked, print the one-line outcome on
     stdout, and exit 4 when the outcome reaches --fail-on. ``report_id``: the ID of the JSON as
-    written, when the caller has it (else the document is serialised again for it)."""
+    written."""
     from simreport.cli import outcome
 
     data = outcome.summary(document, paths, config["ci"]["fail_on"], report_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 
 import simreport
 from simreport.pictures import MISSING, decode_picture, encode_picture
+from simreport.results import report_id_of
 
 
 def test_symmetric_picture_keeps_the_upper_triangle_within_half_a_step():
@@ -124,9 +124,7 @@ def test_a_command_serialises_its_json_once_outcome_line_included(tmp_path, comm
     else:  # the comparison's own JSON once (each model's context still serialises that model's results for its ID)
         assert lines.count("to_json Comparison") == 1 and set(lines) == {"to_json Comparison", "to_json Result"}, lines
     written = (tmp_path / "r.json").read_bytes()
-    digest = hashlib.sha256(written).hexdigest()[:16].upper()
-    prefix = "SC-" if command == "compare" else "SR-"
-    assert json.loads(done.stdout)["report_id"] == prefix + "-".join(digest[k:k + 4] for k in range(0, 16, 4))
+    assert json.loads(done.stdout)["report_id"] == report_id_of(written, "SC" if command == "compare" else "SR")
 
 
 def test_bars_are_one_path_with_a_rectangle_each():
